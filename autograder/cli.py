@@ -1,0 +1,42 @@
+"""Command line: parses arguments and calls ``<verb>.main(args)``; nothing else lives here."""
+import argparse
+import sys
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = p.add_subparsers(dest="verb", required=True)
+
+    r = sub.add_parser("release", help="build notebooks/ and the tests from solutions/")
+    r.add_argument("assignments", nargs="*", help="only these (default: all)")
+    r.add_argument("--check", action="store_true", help="fail if the release is out of date")
+
+    sub.add_parser("fmt", help="normalise solutions/*.ipynb: strip outputs, ids, kernelspec")
+
+    g = sub.add_parser("grade", help="grade SUBMISSIONS_DIR/<student>/<ASSIGNMENT>.ipynb")
+    g.add_argument("assignment")
+    g.add_argument("submissions")
+    g.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    g.add_argument("--notebook-timeout", type=float, help="seconds for executing a whole notebook")
+    g.add_argument("--cell-timeout", type=float, help="seconds for one cell")
+
+    d = sub.add_parser("demo", help="run solutions (fast), release, grade a demo class, print the table")
+    d.add_argument("--out", default="out/demo")
+    d.add_argument("--jobs", type=int, default=2)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.verb in ("release", "fmt"):
+        from . import release as verb
+    elif args.verb == "grade":
+        from . import grade as verb
+    else:
+        from . import demo as verb
+    try:
+        return verb.main(args)
+    except getattr(verb, "SetupError", ()) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

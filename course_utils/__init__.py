@@ -1,0 +1,20 @@
+"""course_utils: the thin helper package every notebook imports as ``import course_utils as cu``.
+
+One module per concern: device, seed, fast (fast mode), cache, train, plot, data, download,
+checks (instant checks), wire (plain values for checks and the grader).
+"""
+from . import data, plot
+from .cache import cached
+from .checks import Checker, approx, assert_close, test
+from .device import autocast, describe as describe_device, device
+from .fast import budget, is_fast, set_fast
+from .plot import curves, density_2d, image_grid, latent_scatter
+from .seed import seed_everything, seeded
+from .train import to_device, train
+
+__all__ = [
+    "Checker", "approx", "assert_close", "autocast", "budget", "cached", "curves", "data",
+    "density_2d", "describe_device", "device", "image_grid", "is_fast", "latent_scatter", "plot",
+    "seed_everything", "seeded", "set_fast", "test", "to_device", "train",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,99 @@
+"""A result cache, so that re-running a cell does not retrain.
+
+``@cu.cached`` memoises a function on its arguments in memory and, for tensors, dicts of
+tensors and numbers, on disk under ``COURSE_CACHE_DIR`` (default ``data/cache``). Disk entries
+are written with ``torch.save`` and read back with ``weights_only=True``: no arbitrary pickles.
+"""
+import functools
+import hashlib
+import inspect
+import os
+from pathlib import Path
+
+import torch
+
+_memory = {}
+
+
+def cache_dir():
+    default = Path(__file__).resolve().parent.parent / "data" / "cache"
+    return Path(os.environ.get("COURSE_CACHE_DIR", default))
+
+
+def cached(fn=None, *, disk=True):
+    """Decorator: ``@cu.cached def train_vae(beta, steps): ... return state_dict, history``.
+
+    The key is the function's name, its source code and its arguments, so editing the function
+    or changing an argument retrains; ``train_vae.clear()`` forgets everything.
+    """
+    if fn is None:
+        return functools.partial(cached, disk=disk)
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        source = fn.__qualname__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = _key(fn.__qualname__, source, args, kwargs)
+        if key in _memory:
+            return _memory[key]
+        path = cache_dir() / f"{fn.__name__}-{key[:16]}.pt"
+        if disk and path.exists():
+            try:
+                _memory[key] = torch.load(path, weights_only=True)
+                return _memory[key]
+            except Exception:  # a corrupt or foreign file: recompute and overwrite it
+                path.unlink(missing_ok=True)
+        result = fn(*args, **kwargs)
+        _memory[key] = result
+        if disk:
+            _save(result, path)
+        return result
+
+    wrapper.clear = lambda: [_memory.clear(), *(p.unlink() for p in cache_dir().glob(f"{fn.__name__}-*.pt"))]
+    return wrapper
+
+
+def _key(name, source, args, kwargs):
+    text = repr((name, source, [_fingerprint(a) for a in args],
+                 sorted((k, _fingerprint(v)) for k, v in kwargs.items())))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fingerprint(value):
+    if isinstance(value, torch.Tensor):
+        return ("tensor", tuple(value.shape), str(value.dtype),
+                hashlib.sha256(value.detach().cpu().contiguous().numpy().tobytes()).hexdigest())
+    if hasattr(value, "__array__") and not isinstance(value, (str, bytes)):
+        arr = value.__array__()
+        return ("array", arr.shape, str(arr.dtype), hashlib.sha256(arr.tobytes()).hexdigest())
+    if isinstance(value, (list, tuple)):
+        return tuple(_fingerprint(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
+    return repr(value)
+
+
+def _storable(value):
+    """What ``torch.load(weights_only=True)`` can read back: tensors, numbers, strings, containers."""
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, (str, int)) and _storable(v) for k, v in value.items())
+    return False
+
+
+def _save(result, path):
+    """Write to a temporary file, then rename: a killed run never leaves half a file."""
+    if not _storable(result):
+        return  # e.g. a whole nn.Module: kept in memory only
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save(result, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only or full disk: the memory cache still works
