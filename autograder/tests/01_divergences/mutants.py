@@ -1,0 +1,42 @@
+"""Plausible wrong answers to 01_divergences; each must lose points where it says."""
+from autograder.mutants import Mutant
+
+MUTANTS = [
+    Mutant("kl_wrong_direction", "KL(q || p): the two Gaussians swapped in the closed form",
+           {"return torch.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5":
+            "return torch.log(sigma1 / sigma2) + (sigma2**2 + (mu1 - mu2) ** 2) / (2 * sigma1**2) - 0.5"},
+           ["kl_normal"]),
+    Mutant("kl_sign_of_constant", "+ 1/2 instead of - 1/2",
+           {"(2 * sigma2**2) - 0.5": "(2 * sigma2**2) + 0.5"}, ["kl_normal"]),
+    Mutant("kl_mc_samples_from_q", "Monte Carlo samples drawn from q instead of p",
+           {"x = p.sample((n,))": "x = q.sample((n,))"}, ["kl_monte_carlo"]),
+    Mutant("kl_mc_reversed_log_ratio", "log q - log p",
+           {"return (p.log_prob(x) - q.log_prob(x)).mean()": "return (q.log_prob(x) - p.log_prob(x)).mean()"},
+           ["kl_monte_carlo"]),
+    Mutant("forward_fit_unbiased_std", "forward fit with the n - 1 standard deviation",
+           {"sigma = ((samples - mu) ** 2).mean().sqrt()": "sigma = samples.std()"}, ["kl_fits"]),
+    Mutant("reverse_fit_without_reparameterisation", "samples detached: no gradient through z",
+           {"z = mu + sigma * torch.randn(n_samples)": "z = (mu + sigma * torch.randn(n_samples)).detach()"},
+           ["kl_fits"]),
+    Mutant("js_without_mixture", "symmetrised KL against each other instead of against m",
+           {"return 0.5 * kl(p, m) + 0.5 * kl(q, m)": "return 0.5 * kl(p, q + 1e-12) + 0.5 * kl(q, p + 1e-12)"},
+           ["js_divergence"]),
+    Mutant("js_log_base_2", "bits instead of nats",
+           {"return 0.5 * kl(p, m) + 0.5 * kl(q, m)": "return (0.5 * kl(p, m) + 0.5 * kl(q, m)) / math.log(2)"},
+           ["js_divergence"]),
+    Mutant("w1_unsorted", "pairs the samples in the given order",
+           {"return (torch.sort(x).values - torch.sort(y).values).abs().mean()": "return (x - y).abs().mean()"},
+           ["w1_sorted"]),
+    Mutant("w1_cdf_ignores_sizes", "CDF steps normalised by the pooled size",
+           {"fy = torch.searchsorted(torch.sort(y).values, left, right=True) / len(y)":
+            "fy = torch.searchsorted(torch.sort(y).values, left, right=True) / len(x)"}, ["w1_cdf"]),
+    Mutant("w2_without_matrix_sqrt", "trace of S1 + S2 - 2 (S1 S2) without the square root",
+           {"cross = sqrtm_psd(root2 @ S1 @ root2)": "cross = root2 @ S1 @ root2"}, ["w2_gaussian"]),
+    Mutant("penalty_on_real_points", "gradient penalty at x instead of interpolates",
+           {"x_hat = (eps * x + (1 - eps) * y).requires_grad_(True)": "x_hat = x.clone().requires_grad_(True)"},
+           ["gradient_penalty"]),
+    Mutant("critic_without_lipschitz_constraint", "gradient penalty never added",
+           {"loss = loss + lam * gradient_penalty(critic, xb, yb)": "loss = loss"}, ["w1_dual"]),
+    Mutant("dual_estimate_not_rescaled", "raw critic gap, no division by the slope",
+           {"return float(gap / grad.norm(dim=1).mean())": "return float(gap)"}, ["w1_dual"]),
+]
