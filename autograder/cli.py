@@ -20,6 +20,7 @@ def parser():
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     g.add_argument("--notebook-timeout", type=float, help="seconds for executing a whole notebook")
     g.add_argument("--cell-timeout", type=float, help="seconds for one cell")
+    g.add_argument("--test-timeout", type=float, help="cap on every test's own time limit")
 
     d = sub.add_parser("demo", help="run solutions (fast), release, grade a demo class, print the table")
     d.add_argument("--out", default="out/demo")

@@ -156,6 +156,8 @@ def _as_array(x, what):
 
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
+    if isinstance(x, (str, bytes)) or (isinstance(x, np.ndarray) and x.dtype.kind not in "biuf"):
+        raise AssertionError(f"{what} should be a number or an array of numbers, got {type(x).__name__}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):

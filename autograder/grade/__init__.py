@@ -70,12 +70,13 @@ def grade_student(assignment, student, notebook, scratch, limits=None):
         rows = [report.Row(student, assignment.name, q, 0.0, pts, problem.status, str(problem))
                 for q, pts in questions.items()]
         return rows, {}, [], {"unusable": problem.status, "reason": str(problem)}
+    limits = limits or Limits()
     session = Session(cells, Path(scratch), limits)
     nb = RemoteNotebook(session)
     outcomes = []
     try:
         for t in assignment.tests:
-            nb.start_test(t.timeout)
+            nb.start_test(min(t.timeout, limits.test_seconds or t.timeout))
             outcomes.append(checks.run_test(t, nb))
     finally:
         session.close()
@@ -150,7 +151,8 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
 
 def main(args):
     limits = Limits(**{k: v for k, v in (("notebook_seconds", args.notebook_timeout),
-                                        ("cell_seconds", args.cell_timeout)) if v})
+                                        ("cell_seconds", args.cell_timeout),
+                                        ("test_seconds", args.test_timeout)) if v})
     rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits)
     print(table(rows))
     return 0

@@ -6,6 +6,7 @@
 For each ``solutions/<nb>.ipynb`` the steps below run in order (``pipeline``); each is a small
 function of the notebook. Marker syntax: ``autograder/release/markers.py``.
 """
+import ast
 import builtins
 import copy
 import difflib
@@ -104,10 +105,11 @@ def validate_tests(name, public_text, hidden_text, checks_at):
         scope = {"__name__": f"_release_{name}"}
         exec(compile(text, f"<{name} {label}>", "exec"), scope)
         tests += checks.collect(scope, hidden=is_hidden)
-    names = [t.name for t in tests]
+    names = [node.name for text in (public_text, hidden_text) for node in ast.parse(text).body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
-        raise MarkerError(f"{name}: test names used twice: {', '.join(sorted(dupes))}")
+        raise MarkerError(f"{name}: names defined twice in the tests cells: {', '.join(sorted(dupes))}")
     questions = {t.question for t in tests}
     for q in questions - set(checks_at):
         raise MarkerError(f"{name}: question {q!r} has tests but no grader.check({q!r}) cell")

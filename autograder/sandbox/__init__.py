@@ -30,6 +30,7 @@ class Limits:
     memory_bytes: int = 4 << 30       # address space of the worker
     output_bytes: int = 16 << 20      # any one file it writes, stdout included
     restarts: int = 3                 # re-runs after a hang or crash, per submission
+    test_seconds: float = None        # caps every test's own timeout (None: the test's value)
 
 
 class WorkerDied(Exception):

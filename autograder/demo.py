@@ -1,0 +1,71 @@
+"""The main job, on the embedded default data::
+
+    python -m autograder demo [--out out/demo] [--jobs 2]
+
+1. executes every instructor notebook with papermill in fast mode (``out/demo/executed/``);
+2. rebuilds the student release (``notebooks/``) and checks it is in sync;
+3. makes a small demo class per assignment: the instructor notebook, the blank release, three
+   mutants (plausible student bugs) and a corrupt file;
+4. grades each class through the contract and prints the grade tables.
+"""
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import grade, mutants, paths, release
+
+CORRUPT = b'{"cells": [{"cell_type": "code", "source": "def kl_normal('
+
+
+def execute_solutions(out):
+    import papermill
+
+    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(out / "cache")}
+    os.environ.update(env)
+    timings = {}
+    for name in paths.assignments():
+        start = time.perf_counter()
+        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(out / "executed" / f"{name}.ipynb"),
+                                   parameters={"FAST": True}, kernel_name="python3", cwd=str(paths.SOLUTIONS),
+                                   progress_bar=False)
+        timings[name] = time.perf_counter() - start
+        print(f"  {name}: executed in {timings[name]:.0f} s")
+    return timings
+
+
+def demo_class(name, folder):
+    sol = mutants.solution(name)
+    students = {"instructor": sol,
+                "blank": nbformat.read(paths.NOTEBOOKS / f"{name}.ipynb", as_version=4)}
+    for m in mutants.load(name)[:3]:
+        students[f"bug-{m.name}"] = mutants.apply(m, sol)
+    for student, nb in students.items():
+        (folder / student).mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / student / f"{name}.ipynb")
+    (folder / "corrupt-file").mkdir(exist_ok=True)
+    (folder / "corrupt-file" / f"{name}.ipynb").write_bytes(CORRUPT)
+    return folder
+
+
+def main(args):
+    out = Path(args.out).resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "executed").mkdir(parents=True)
+    start = time.perf_counter()
+    print("1. Executing every solution notebook (fast mode)")
+    execute_solutions(out)
+    print("2. Building the student release")
+    if release.release(out=lambda line: print("  " + line)):
+        return 1
+    if release.release(check=True, out=lambda line: print("  " + line)):
+        return 1
+    print("3-4. Grading a demo class per assignment")
+    for name in paths.assignments():
+        subs = demo_class(name, out / "class" / name)
+        rows = grade.grade(name, subs, out / "grades" / name, jobs=args.jobs, progress=lambda *_: None)
+        print(f"\n{name}  (out/demo/grades/{name}/grades.csv)\n{grade.table(rows)}")
+    print(f"\nDone in {time.perf_counter() - start:.0f} s. Feedback pages: {out / 'grades'}/*/feedback/")
+    return 0

@@ -1,0 +1,71 @@
+"""Every assignment, end to end: its solution executes (fast mode), and through the grading
+contract the instructor notebook scores full, the blank release 0, and every mutant loses points
+in the questions it targets."""
+import os
+
+import nbformat
+import pytest
+
+from autograder import grade, mutants, paths
+
+ASSIGNMENTS = paths.assignments()
+MIN_MUTANTS = {"01_divergences": 8}
+
+
+def grouped(assignment):
+    return pytest.param(assignment, marks=pytest.mark.xdist_group(assignment))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("assignment", [grouped(a) for a in ASSIGNMENTS])
+def test_solution_executes_in_fast_mode(assignment, tmp_path):
+    import papermill
+
+    env = {"COURSE_FAST": "1", "COURSE_DEVICE": "cpu", "MPLBACKEND": "Agg",
+           "COURSE_CACHE_DIR": str(tmp_path / "cache")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        papermill.execute_notebook(str(paths.SOLUTIONS / f"{assignment}.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"FAST": True}, kernel_name="python3", cwd=str(paths.SOLUTIONS),
+                                   progress_bar=False, execution_timeout=600)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    executed = nbformat.read(tmp_path / "out.ipynb", 4)
+    assert not any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("assignment", [grouped(a) for a in ASSIGNMENTS])
+def test_instructor_notebook_scores_full(assignment, graded_classes):
+    rows = [r for (s, _), r in graded_classes(assignment).items() if s == "solution"]
+    bad = [(r.question, r.status, r.message) for r in rows if r.points != r.max_points]
+    assert rows and not bad
+
+
+@pytest.mark.parametrize("assignment", [grouped(a) for a in ASSIGNMENTS])
+def test_blank_release_scores_zero(assignment, graded_classes):
+    rows = [r for (s, _), r in graded_classes(assignment).items() if s == "blank"]
+    assert rows and all(r.points == 0 for r in rows), [(r.question, r.points) for r in rows if r.points]
+
+
+@pytest.mark.parametrize("assignment", [grouped(a) for a in ASSIGNMENTS])
+def test_every_mutant_loses_points_where_it_should(assignment, graded_classes):
+    rows = graded_classes(assignment)
+    library = mutants.load(assignment)
+    assert len(library) >= MIN_MUTANTS.get(assignment, 5), "too few mutants"
+    survivors = []
+    for m in library:
+        for question in m.loses:
+            r = rows[(f"mutant-{m.name}", question)]
+            if r.points >= r.max_points:
+                survivors.append(f"{m.name} keeps full marks in {question}")
+    assert not survivors, survivors
+
+
+def test_mutants_target_real_questions():
+    for a in ASSIGNMENTS:
+        questions = set(grade.load_assignment(a).questions)
+        for m in mutants.load(a):
+            assert set(m.loses) <= questions, f"{a}/{m.name} names unknown questions {set(m.loses) - questions}"
+            mutants.apply(m, mutants.solution(a))  # each replacement matches exactly once
