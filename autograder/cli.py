@@ -22,6 +22,10 @@ def parser():
     g.add_argument("--cell-timeout", type=float, help="seconds for one cell")
     g.add_argument("--test-timeout", type=float, help="cap on every test's own time limit")
 
+    n = sub.add_parser("nbgrader", help="write an nbgrader course (source/, gradebook) from solutions/")
+    n.add_argument("course_dir")
+    n.add_argument("assignments", nargs="*")
+
     d = sub.add_parser("demo", help="run solutions (fast), release, grade a demo class, print the table")
     d.add_argument("--out", default="out/demo")
     d.add_argument("--jobs", type=int, default=2)
@@ -34,6 +38,8 @@ def main(argv=None):
         from . import release as verb
     elif args.verb == "grade":
         from . import grade as verb
+    elif args.verb == "nbgrader":
+        from .release import nbgrader as verb
     else:
         from . import demo as verb
     try:

@@ -41,7 +41,7 @@ def demo_class(name, folder):
     students = {"instructor": sol,
                 "blank": nbformat.read(paths.NOTEBOOKS / f"{name}.ipynb", as_version=4)}
     for m in mutants.load(name)[:3]:
-        students[f"bug-{m.name}"] = mutants.apply(m, sol)
+        students[f"bug-{m.name}"] = mutants.apply(m, name)
     for student, nb in students.items():
         (folder / student).mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / student / f"{name}.ipynb")

@@ -5,7 +5,6 @@ one textual change to the solution code and the questions it must lose points in
 (``tests/test_assignments.py``) grade every mutant through the contract; the demo and the
 grading benchmark use them as a class of realistic submissions.
 """
-import copy
 import dataclasses
 import importlib.util
 
@@ -23,16 +22,21 @@ class Mutant:
     loses: list            # questions that must lose points
 
 
-def student_copy(solution_nb):
-    """What a student who solved everything would submit: the solution without the tests cells."""
-    nb = copy.deepcopy(solution_nb)
-    nb.cells = [c for c in nb.cells if markers.kind(c) not in ("public-tests", "hidden-tests")]
+def student_copy(assignment):
+    """What a student who solved everything would submit: the released notebook (with its
+    nbgrader metadata), each answer cell filled in with the solution's code."""
+    answers = {c.get("id"): c.source for c in solution(assignment).cells}
+    nb = nbformat.read(paths.NOTEBOOKS / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.get("id") in answers:
+            cell.source = "\n".join(line for line in answers[cell.id].splitlines()
+                                    if not markers.ANY_MARKER.search(line))
     return nb
 
 
-def apply(mutant, solution_nb):
-    """The student copy of the solution with the mutant's replacements (each must match once)."""
-    nb = student_copy(solution_nb)
+def apply(mutant, assignment):
+    """The student copy with the mutant's replacements (each must match exactly once)."""
+    nb = student_copy(assignment)
     for old, new in mutant.replace.items():
         hits = [c for c in nb.cells if c.cell_type == "code" and old in c.source]
         count = sum(c.source.count(old) for c in hits)

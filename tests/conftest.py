@@ -22,7 +22,7 @@ def make_class(folder, assignment, extra=()):
     folder = Path(folder)
     sol = mutants.solution(assignment)
     entries = [("solution", sol), ("blank", nbformat.read(paths.NOTEBOOKS / f"{assignment}.ipynb", 4))]
-    entries += [(f"mutant-{m.name}", mutants.apply(m, sol)) for m in mutants.load(assignment)]
+    entries += [(f"mutant-{m.name}", mutants.apply(m, assignment)) for m in mutants.load(assignment)]
     entries += list(extra)
     for student, content in entries:
         target = folder / student / f"{assignment}.ipynb"

@@ -1,0 +1,86 @@
+"""Grading speed: the course's grader vs `nbgrader autograde` on the same submissions.
+
+    python benchmarks/grading.py [--assignment 01_divergences] [--sizes 20 100] [--jobs 1 2] [--skip-nbgrader]
+
+Generates N submissions (solved copies, blank releases and mutants, in rotation), grades them
+with `python -m autograder grade --jobs J`, then with `nbgrader autograde` in an nbgrader course
+generated from the same source, and prints median seconds per submission, totals, and ratios.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder import mutants, paths  # noqa: E402
+from autograder.release import nbgrader as nbgrader_course  # noqa: E402
+
+
+def make_submissions(assignment, n):
+    pool = [("solved", mutants.student_copy(assignment)),
+            ("blank", nbformat.read(paths.NOTEBOOKS / f"{assignment}.ipynb", as_version=4))]
+    pool += [(m.name, mutants.apply(m, assignment)) for m in mutants.load(assignment)]
+    return [(f"s{i:03d}-{pool[i % len(pool)][0]}", pool[i % len(pool)][1]) for i in range(n)]
+
+
+def ours(assignment, submissions, jobs, work):
+    folder = work / f"ours-{len(submissions)}-{jobs}"
+    for student, nb in submissions:
+        (folder / "subs" / student).mkdir(parents=True)
+        nbformat.write(nb, folder / "subs" / student / f"{assignment}.ipynb")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", assignment, str(folder / "subs"),
+                    "--out", str(folder / "out"), "--jobs", str(jobs)], cwd=ROOT, check=True, capture_output=True)
+    total = time.perf_counter() - start
+    per = [json.loads(p.read_text())["seconds"] for p in (folder / "out" / "details").glob("*.json")]
+    return total, statistics.median(per)
+
+
+def nbgrader(assignment, submissions, work):
+    course = nbgrader_course.course(work / f"nbgrader-{len(submissions)}", [assignment])
+    for student, nb in submissions:
+        target = course / "submitted" / student / assignment
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / f"{assignment}.ipynb")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--create", "--force"],
+                   cwd=course, check=True, capture_output=True)
+    total = time.perf_counter() - start
+    return total, total / len(submissions)  # one process, one submission after another
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assignment", default="01_divergences")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    print(f"assignment {args.assignment}; work folder {work}")
+    print(f"{'grader':<26}{'N':>5}{'median s/sub':>14}{'total s':>10}{'s/sub':>8}")
+    results = {}
+    for n in args.sizes:
+        subs = make_submissions(args.assignment, n)
+        for jobs in args.jobs:
+            total, median = ours(args.assignment, subs, jobs, work)
+            results[("ours", n, jobs)] = total
+            print(f"{'autograder --jobs ' + str(jobs):<26}{n:>5}{median:>14.2f}{total:>10.1f}{total / n:>8.2f}", flush=True)
+        if not args.skip_nbgrader:
+            total, per = nbgrader(args.assignment, subs, work)
+            results[("nbgrader", n, 1)] = total
+            print(f"{'nbgrader autograde':<26}{n:>5}{per:>14.2f}{total:>10.1f}{per:>8.2f}", flush=True)
+            for jobs in args.jobs:
+                print(f"{'  ratio nbgrader / ours j' + str(jobs):<26}{n:>5}{total / results[('ours', n, jobs)]:>14.2f}x")
+
+
+if __name__ == "__main__":
+    main()
