@@ -21,6 +21,14 @@ def parser():
     g.add_argument("--notebook-timeout", type=float, help="seconds for executing a whole notebook")
     g.add_argument("--cell-timeout", type=float, help="seconds for one cell")
     g.add_argument("--test-timeout", type=float, help="cap on every test's own time limit")
+    g.add_argument("--gradebook", metavar="COURSE_DIR",
+                   help="also record scores in this nbgrader course's gradebook (see `nbgrader` verb)")
+    g.add_argument("--regrade", action="store_true", help="ignore the journal of an earlier run")
+
+    e = sub.add_parser("export", help="one CSV row per student (id, per-assignment totals) for the LMS")
+    e.add_argument("out_dirs", nargs="+", help="graded OUT_DIRs (each with grades.csv)")
+    e.add_argument("--out", required=True)
+    e.add_argument("--gradebook", metavar="COURSE_DIR", help="add manual scores from this nbgrader gradebook")
 
     n = sub.add_parser("nbgrader", help="write an nbgrader course (source/, gradebook) from solutions/")
     n.add_argument("course_dir")
@@ -38,6 +46,8 @@ def main(argv=None):
         from . import release as verb
     elif args.verb == "grade":
         from . import grade as verb
+    elif args.verb == "export":
+        from .grade import export as verb
     elif args.verb == "nbgrader":
         from .release import nbgrader as verb
     else:

@@ -11,6 +11,7 @@ non-zero.
 """
 import concurrent.futures
 import dataclasses
+import re
 import shutil
 import tempfile
 import time
@@ -20,10 +21,19 @@ from course_utils import checks
 
 from .. import paths
 from ..sandbox import Limits
-from . import report, submission
+from . import gradebook as gradebook_module
+from . import journal, report, submission
 from .session import RemoteNotebook, Session
 
 STATUS_ORDER = ["invalid", "missing", "timeout", "error", "failed"]  # the first present wins
+
+
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+
+
+def stable(message):
+    """The same message on every run: no memory addresses (``<object at 0x7f3a...>``)."""
+    return ADDRESS.sub("0x…", message)
 
 
 class SetupError(Exception):
@@ -104,28 +114,42 @@ def _student_message(outcome):
     if outcome.status == "passed":
         return ""
     if not t.hidden or outcome.status == "missing":
-        return f"{t.name}: {outcome.message}"
+        return f"{t.name}: {stable(outcome.message)}"
     generic = {"failed": "failed", "timeout": "timed out", "error": "your code raised an error"}
     return f"hidden test {t.name}: {generic.get(outcome.status, outcome.status)}"
 
 
-def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progress=print):
-    """Grade every ``<student>/<assignment>.ipynb`` under ``submissions_dir``; returns the rows."""
+def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progress=print,
+          gradebook=None, regrade=False):
+    """Grade every ``<student>/<assignment>.ipynb`` under ``submissions_dir``; returns the rows.
+
+    Resumable and idempotent: students already graded (same file, same tests) are taken from
+    the journal in ``out_dir`` unless ``regrade``. With ``gradebook`` (an nbgrader course
+    directory), the scores also land in its gradebook.
+    """
     assignment = load_assignment(assignment_name)
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     if not submissions_dir.is_dir():
         raise SetupError(f"submissions folder {submissions_dir} does not exist")
+    if gradebook is not None and not (Path(gradebook) / "gradebook.db").exists():
+        raise SetupError(f"no nbgrader gradebook in {gradebook}: run `python -m autograder nbgrader {gradebook}`")
     students = sorted(p.name for p in submissions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     try:
-        (out_dir / "feedback").mkdir(parents=True, exist_ok=True)
-        (out_dir / "details").mkdir(parents=True, exist_ok=True)
+        for sub in ("feedback", "details"):
+            (out_dir / sub).mkdir(parents=True, exist_ok=True)
+        log = journal.Journal(out_dir, assignment.name)
     except OSError as error:
         raise SetupError(f"cannot write to {out_dir}: {error}") from None
     work = Path(tempfile.mkdtemp(prefix="grading-"))
 
     def one(student):
-        start = time.perf_counter()
         notebook = submissions_dir / student / f"{assignment.name}.ipynb"
+        digest = journal.file_digest(notebook)
+        rows = None if regrade else log.lookup(student, digest)
+        if rows is not None:
+            progress(f"{student}: {_total(rows)} (unchanged, from the journal)")
+            return student, notebook, rows
+        start = time.perf_counter()
         scratch = work / report.safe_name(student)
         try:
             rows, shown, events, details = grade_student(assignment, student, notebook, scratch, limits)
@@ -135,13 +159,17 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
         name = report.safe_name(student)
         report.write_feedback(out_dir / "feedback" / f"{name}.html", student, assignment.name, rows, shown, events)
         report.write_details(out_dir / "details" / f"{name}.json", details)
-        total, maximum = sum(r.points for r in rows), sum(r.max_points for r in rows)
-        progress(f"{student}: {total:g}/{maximum:g} ({details['seconds']:.1f} s)")
-        return rows
+        log.record(student, digest, rows)
+        progress(f"{student}: {_total(rows)} ({details['seconds']:.1f} s)")
+        return student, notebook, rows
 
+    results = []
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(one, students))
+            for student, notebook, rows in pool.map(one, students):
+                if gradebook is not None:  # one writer: this thread
+                    gradebook_module.record(gradebook, assignment.name, student, notebook, rows)
+                results.append(rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = [row for rows in results for row in rows]
@@ -149,11 +177,16 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
     return rows
 
 
+def _total(rows):
+    return f"{sum(r.points for r in rows):g}/{sum(r.max_points for r in rows):g}"
+
+
 def main(args):
     limits = Limits(**{k: v for k, v in (("notebook_seconds", args.notebook_timeout),
                                         ("cell_seconds", args.cell_timeout),
                                         ("test_seconds", args.test_timeout)) if v})
-    rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits)
+    rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
+                 gradebook=args.gradebook, regrade=args.regrade)
     print(table(rows))
     return 0
 
