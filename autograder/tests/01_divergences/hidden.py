@@ -78,7 +78,7 @@ def reverse_fit_is_a_mode_seeking_local_optimum(nb):
     means, stds, weights = [-3.0, 1.0], [0.4, 0.7], [0.6, 0.4]
     for init in (-2.0, 0.2):
         mu, sigma = nb.fit_reverse_kl(torch.tensor(means), torch.tensor(stds), torch.tensor(weights),
-                                      init_mu=init, init_sigma=0.5, steps=600, lr=0.05, n_samples=256)
+                                      init_mu=init, init_sigma=0.5, steps=400, lr=0.05, n_samples=256)
         nearest = min(means, key=lambda m: abs(m - mu))
         assert abs(mu - nearest) < 0.15, f"from init {init}: mu = {mu:.3f} is not at a mode of p {means}"
         # a local optimum: no point of a small neighbourhood has a clearly lower reverse KL
@@ -208,23 +208,17 @@ def gradient_penalty_critic_within_5_percent(nb):
     angle = torch.rand(1000, generator=g) * 2 * math.pi
     ring = torch.randn(1000, 2, generator=g) * 0.3, torch.stack([angle.cos(), angle.sin()], 1) * 2 + 0.1 * torch.randn(1000, 2, generator=g)
     for name, (x, y) in (("a shifted, squeezed Gaussian", shift), ("a blob vs a ring", ring)):
-        estimate = nb.run("result = dual_estimate(train_critic(x, y, 'gp', steps=300), x, y)", x=x, y=y)
+        estimate, slope = nb.run("""
+            critic = train_critic(x, y, 'gp', steps=300)
+            x_hat = (0.5 * x + 0.5 * y).requires_grad_(True)
+            (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+            result = dual_estimate(critic, x, y), grad.norm(dim=1).mean().item()
+        """, x=x, y=y)
         exact = _exact_w1(x, y)
         assert abs(estimate - exact) <= 0.05 * exact, f"{name}: estimate {estimate:.3f}, exact W1 {exact:.3f}"
-
-
-@cu.test("w1_dual", points=1)
-def penalised_critic_has_slope_near_one(nb):
-    g = torch.Generator().manual_seed(23)
-    x, y = torch.randn(800, 2, generator=g), torch.randn(800, 2, generator=g) + torch.tensor([1.5, -1.0])
-    slope = nb.run("""
-        critic = train_critic(x, y, 'gp', steps=300)
-        x_hat = (0.5 * x + 0.5 * y).requires_grad_(True)
-        (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
-        result = grad.norm(dim=1).mean().item()
-    """, x=x, y=y)
-    # theory: a soft penalty settles at slope 1 + W/(2 lambda), here about 1.09
-    assert 0.9 < slope < 1.3, f"the critic's mean gradient norm between the clouds is {slope:.3f}, expected about 1"
+        # a soft penalty settles at slope 1 + W/(2 lambda), about 1.1 here: far from it, the
+        # critic is not (softly) 1-Lipschitz and the estimate is right only by luck
+        assert 0.9 < slope < 1.3, f"{name}: the critic's mean gradient norm between the clouds is {slope:.3f}, expected about 1"
 
 
 @cu.test("w1_dual", points=1)
