@@ -30,6 +30,10 @@ def parser():
     e.add_argument("--out", required=True)
     e.add_argument("--gradebook", metavar="COURSE_DIR", help="add manual scores from this nbgrader gradebook")
 
+    o = sub.add_parser("gradescope", help="otter-grader autograder zip for Gradescope, from the same tests")
+    o.add_argument("assignment")
+    o.add_argument("--out", required=True)
+
     n = sub.add_parser("nbgrader", help="write an nbgrader course (source/, gradebook) from solutions/")
     n.add_argument("course_dir")
     n.add_argument("assignments", nargs="*")
@@ -48,6 +52,8 @@ def main(argv=None):
         from . import grade as verb
     elif args.verb == "export":
         from .grade import export as verb
+    elif args.verb == "gradescope":
+        from .release import otter as verb
     elif args.verb == "nbgrader":
         from .release import nbgrader as verb
     else:
