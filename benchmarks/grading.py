@@ -1,10 +1,14 @@
-"""Grading speed: the course's grader vs `nbgrader autograde` on the same submissions.
+"""Grading speed: the course's grader vs `nbgrader autograde` and `otter run`, same submissions.
 
-    python benchmarks/grading.py [--assignment 01_divergences] [--sizes 20 100] [--jobs 1 2] [--skip-nbgrader]
+    python benchmarks/grading.py [--assignment 01_divergences] [--sizes 20 100] [--jobs 1 2]
+                                 [--skip-nbgrader] [--otter-sample K]
 
-Generates N submissions (solved copies, blank releases and mutants, in rotation), grades them
-with `python -m autograder grade --jobs J`, then with `nbgrader autograde` in an nbgrader course
-generated from the same source, and prints median seconds per submission, totals, and ratios.
+Generates N submissions (solved copies, blank releases and mutants, in rotation) and grades them
+with `python -m autograder grade --jobs J`; with `nbgrader autograde` in an nbgrader course
+generated from the same source (one process, serial); and with `otter run` on the Gradescope
+zip generated from the same tests (one process per submission, serial). `--otter-sample K` times
+otter on the first K submissions only and extrapolates its total (marked "~").
+Prints median seconds per submission, totals and ratios.
 """
 import argparse
 import json
@@ -22,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import mutants, paths  # noqa: E402
 from autograder.release import nbgrader as nbgrader_course  # noqa: E402
+from autograder.release import otter as otter_zip  # noqa: E402
 
 
 def make_submissions(assignment, n):
@@ -57,12 +62,30 @@ def nbgrader(assignment, submissions, work):
     return total, total / len(submissions)  # one process, one submission after another
 
 
+def otter(assignment, submissions, work, sample=None):
+    folder = work / f"otter-{len(submissions)}"
+    folder.mkdir()
+    archive = otter_zip.build(assignment, folder)
+    chosen = submissions[:sample] if sample else submissions
+    times = []
+    for student, nb in chosen:
+        (folder / student).mkdir()
+        nbformat.write(nb, folder / student / "submission.ipynb")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(archive), "submission.ipynb", "-o", ".",
+                        "--no-logo"], cwd=folder / student, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return sum(times) * len(submissions) / len(chosen), statistics.median(times), len(chosen) < len(submissions)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default="01_divergences")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--skip-otter", action="store_true")
+    parser.add_argument("--otter-sample", type=int, help="time otter on this many submissions, extrapolate")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     print(f"assignment {args.assignment}; work folder {work}")
@@ -80,6 +103,12 @@ def main():
             print(f"{'nbgrader autograde':<26}{n:>5}{per:>14.2f}{total:>10.1f}{per:>8.2f}", flush=True)
             for jobs in args.jobs:
                 print(f"{'  ratio nbgrader / ours j' + str(jobs):<26}{n:>5}{total / results[('ours', n, jobs)]:>14.2f}x")
+        if not args.skip_otter:
+            total, median, estimated = otter(args.assignment, subs, work, args.otter_sample)
+            mark = "~" if estimated else " "
+            print(f"{'otter run':<26}{n:>5}{median:>14.2f}{mark}{total:>9.1f}{total / n:>8.2f}", flush=True)
+            for jobs in args.jobs:
+                print(f"{'  ratio otter / ours j' + str(jobs):<26}{n:>5}{total / results[('ours', n, jobs)]:>14.2f}x")
 
 
 if __name__ == "__main__":
