@@ -1,7 +1,8 @@
 """Reuse an instructor notebook's functions from a script (benchmarks) without running it.
 
 ``definitions(path)`` executes only a notebook's imports, ``def``s, ``class``es and the
-assignments that do not call a function the notebook defines: no training run, plot or check.
+assignments that do not call a function the notebook defines (an assignment that fails, because
+it uses a value a skipped statement would have made, is skipped too): no training run, plot or check.
 """
 import ast
 
@@ -21,17 +22,21 @@ def definitions(path, namespace=None):
             tree = ast.parse(cell.source)
         except SyntaxError:
             continue  # IPython-only syntax: not a definition anyway
-        kept = []
         for node in tree.body:
             if isinstance(node, KEEP):
-                kept.append(node)
+                _exec(node, path, ns)
                 if not isinstance(node, (ast.Import, ast.ImportFrom)):
                     defined.add(node.name)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not _calls(node, defined):
-                kept.append(node)
-        if kept:
-            exec(compile(ast.Module(body=kept, type_ignores=[]), str(path), "exec"), ns)
+                try:
+                    _exec(node, path, ns)
+                except Exception:
+                    pass  # it uses a result of a skipped statement (a trained model): skip it too
     return ns
+
+
+def _exec(node, path, ns):
+    exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), ns)
 
 
 def _calls(node, names):
