@@ -40,7 +40,7 @@ def log_marginal_matches_scipy(nb):
         W, b, sigma, x, _ = _linear_gaussian(D, k, N, seed)
         cov = (W @ W.T).numpy() + sigma**2 * np.eye(D)
         expected = multivariate_normal(b.numpy(), cov).logpdf(x.numpy())
-        cu.assert_close(nb.log_marginal(x, W, b, sigma), np.atleast_1d(expected), rtol=1e-8, atol=1e-8,
+        cu.assert_close(nb.log_marginal(x, W, b, sigma), np.atleast_1d(expected), rtol=1e-6, atol=1e-6,
                         what=f"log p(x), D={D}, k={k}")
 
 
@@ -50,8 +50,8 @@ def true_posterior_matches_gaussian_conditioning(nb):
         W, b, sigma, x, _ = _linear_gaussian(D, k, N, seed)
         mean, cov = _oracle_posterior(x, W, b, sigma)
         m, S = nb.true_posterior(x, W, b, sigma)
-        cu.assert_close(m, mean, rtol=1e-7, atol=1e-9, what=f"posterior means, D={D}, k={k}")
-        cu.assert_close(S, cov, rtol=1e-7, atol=1e-9, what=f"posterior covariance, D={D}, k={k}")
+        cu.assert_close(m, mean, rtol=1e-5, atol=1e-7, what=f"posterior means, D={D}, k={k}")
+        cu.assert_close(S, cov, rtol=1e-5, atol=1e-7, what=f"posterior covariance, D={D}, k={k}")
 
 
 @cu.test("elbo_gaussian", points=3)
@@ -66,7 +66,7 @@ def elbo_identity_over_shapes(nb):
                                      (post_mean, post_cov, "q = the true posterior")):
             kl = kl_divergence(MultivariateNormal(q_mean, q_cov), MultivariateNormal(post_mean, post_cov))
             elbo = nb.elbo_gaussian(x, W, b, sigma, q_mean, q_cov)
-            cu.assert_close(log_px - elbo, kl, rtol=1e-6, atol=1e-6, what=f"log p(x) - ELBO vs KL(q || posterior), {label}, D={D}, k={k}")
+            cu.assert_close(log_px - elbo, kl, rtol=1e-5, atol=1e-4, what=f"log p(x) - ELBO vs KL(q || posterior), {label}, D={D}, k={k}")
 
 
 @cu.test("elbo_gaussian", points=1)
