@@ -1,9 +1,9 @@
 """course_utils: the thin helper package every notebook imports as ``import course_utils as cu``.
 
 One module per concern: device, seed, fast (fast mode), cache, train, plot, data, download,
-checks (instant checks), wire (plain values for checks and the grader).
+checks (instant checks), wire (plain values for checks and the grader), widgets (latent explorers).
 """
-from . import data, plot
+from . import data, plot, widgets
 from .cache import cached
 from .checks import Checker, approx, assert_close, test
 from .device import autocast, describe as describe_device, device
@@ -15,6 +15,6 @@ from .train import to_device, train
 __all__ = [
     "Checker", "approx", "assert_close", "autocast", "budget", "cached", "curves", "data",
     "density_2d", "describe_device", "device", "image_grid", "is_fast", "latent_scatter", "plot",
-    "seed_everything", "seeded", "set_fast", "test", "to_device", "train",
+    "seed_everything", "seeded", "set_fast", "test", "to_device", "train", "widgets",
 ]
 __version__ = "0.1.0"

@@ -20,14 +20,16 @@ def cache_dir():
     return Path(os.environ.get("COURSE_CACHE_DIR", default))
 
 
-def cached(fn=None, *, disk=True):
+def cached(fn=None, *, disk=True, depends=()):
     """Decorator: ``@cu.cached def train_vae(beta, steps): ... return state_dict, history``.
 
     The key is the function's name, its source code and its arguments, so editing the function
     or changing an argument retrains; ``train_vae.clear()`` forgets everything.
+    ``depends=("VAE", "negative_elbo")`` adds the current source of those globals (functions or
+    classes, looked up at call time) to the key: fixing your model retrains, even from the cache.
     """
     if fn is None:
-        return functools.partial(cached, disk=disk)
+        return functools.partial(cached, disk=disk, depends=depends)
     try:
         source = inspect.getsource(fn)
     except (OSError, TypeError):
@@ -35,7 +37,8 @@ def cached(fn=None, *, disk=True):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        key = _key(fn.__qualname__, source, args, kwargs)
+        extra = [_source(fn.__globals__.get(name, name)) for name in depends]
+        key = _key(fn.__qualname__, (source, extra) if depends else source, args, kwargs)
         if key in _memory:
             return _memory[key]
         path = cache_dir() / f"{fn.__name__}-{key[:16]}.pt"
@@ -59,6 +62,20 @@ def _key(name, source, args, kwargs):
     text = repr((name, source, [_fingerprint(a) for a in args],
                  sorted((k, _fingerprint(v)) for k, v in kwargs.items())))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _source(obj):
+    """The source of a function, or of every function defined in a class (IPython cannot give
+    a class's own source); ``repr`` for anything else."""
+    if inspect.isclass(obj):
+        return (obj.__qualname__, [_source(v) for k, v in sorted(vars(obj).items()) if inspect.isfunction(v)],
+                [_source(b) for b in obj.__bases__ if b.__module__ == obj.__module__])
+    if inspect.isfunction(obj):
+        try:
+            return inspect.getsource(obj)
+        except (OSError, TypeError):
+            return obj.__qualname__ + repr(obj.__code__.co_code)
+    return repr(obj)
 
 
 def _fingerprint(value):

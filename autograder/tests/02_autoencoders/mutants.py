@@ -1,0 +1,58 @@
+"""Plausible wrong answers to 02_autoencoders; each must lose points in the questions named."""
+from autograder.mutants import Mutant
+
+MUTANTS = [
+    Mutant("recon_mean_over_pixels", "mean instead of sum over the dimensions of an example",
+           {"return (x_hat - x).pow(2).flatten(1).sum(dim=1).mean()": "return (x_hat - x).pow(2).mean()"},
+           ["reconstruction_loss"]),
+    Mutant("recon_sum_over_batch", "sum over the batch as well (no mean over examples)",
+           {"return (x_hat - x).pow(2).flatten(1).sum(dim=1).mean()": "return (x_hat - x).pow(2).sum()"},
+           ["reconstruction_loss"]),
+    Mutant("pca_not_centred", "SVD of the raw data, not of the centred data",
+           {"_, _, vt = torch.linalg.svd(x - mean, full_matrices=False)": "_, _, vt = torch.linalg.svd(x, full_matrices=False)"},
+           ["pca"]),
+    Mutant("pca_rows_not_columns", "returns the (k, D) rows of V^T instead of a (D, k) basis",
+           {"return mean, vt[:k].T": "return mean, vt[:k]"},
+           ["pca"]),
+    Mutant("angles_without_orthonormalising", "cosines from the raw bases, without QR",
+           {"cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)": "cosines = torch.linalg.svdvals(A.T @ B).clamp(-1.0, 1.0)"},
+           ["principal_angles"]),
+    Mutant("angles_descending", "angles in descending order",
+           {"return torch.arccos(cosines)  # singular values descend, so the angles ascend":
+            "return torch.arccos(cosines).flip(0)"},
+           ["principal_angles"]),
+    Mutant("linear_ae_with_relu", "a ReLU between encoder and decoder: no longer linear",
+           {"return self.decoder(self.encoder(x))": "return self.decoder(torch.relu(self.encoder(x)))"},
+           ["linear_ae"]),
+    Mutant("train_ignores_loss", "train_autoencoder always uses the reconstruction loss",
+           {"    if loss is None:\n        def loss(model, batch):": "    if True:\n        def loss(model, batch):"},
+           ["linear_ae"]),
+    Mutant("decoder_without_sigmoid", "the decoder's output is not squashed into [0, 1]",
+           {"nn.Linear(h1, D), nn.Sigmoid())": "nn.Linear(h1, D))"},
+           ["autoencoder"]),
+    Mutant("interpolate_without_endpoint", "the last point is not z1",
+           {"t = torch.linspace(0, 1, steps, dtype=z0.dtype).unsqueeze(1)":
+            "t = torch.arange(steps, dtype=z0.dtype).unsqueeze(1) / steps"},
+           ["interpolate"]),
+    Mutant("box_is_gaussian", "box samples drawn from a normal distribution",
+           {"return low + (high - low) * torch.rand(n, codes.shape[1], dtype=codes.dtype)":
+            "return (low + high) / 2 + (high - low) / 4 * torch.randn(n, codes.shape[1], dtype=codes.dtype)"},
+           ["holes"]),
+    Mutant("squared_distance", "squared distances to the nearest code",
+           {"return torch.cdist(z, codes).min(dim=1).values": "return torch.cdist(z, codes).min(dim=1).values ** 2"},
+           ["holes"]),
+    Mutant("denoise_against_corrupted", "the denoising target is the corrupted input",
+           {"return reconstruction_loss(model(corrupt(x, noise, kind)), x)":
+            "x_tilde = corrupt(x, noise, kind)\n    return reconstruction_loss(model(x_tilde), x_tilde)"},
+           ["denoising"]),
+    Mutant("mask_keeps_probability", "masking keeps each entry with probability `noise`",
+           {"return x * (torch.rand_like(x) >= noise)": "return x * (torch.rand_like(x) < noise)"},
+           ["denoising"]),
+    Mutant("kl_sparsity_reversed", "KL(rho_hat || rho) instead of KL(rho || rho_hat)",
+           {"return (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()":
+            "return (rho_hat * torch.log(rho_hat / rho) + (1 - rho_hat) * torch.log((1 - rho_hat) / (1 - rho))).sum()"},
+           ["sparsity"]),
+    Mutant("kl_sparsity_per_example", "average activation taken over units instead of over the batch",
+           {"rho_hat = h.mean(dim=0).clamp(1e-6, 1 - 1e-6)": "rho_hat = h.clamp(1e-6, 1 - 1e-6)"},
+           ["sparsity"]),
+]
