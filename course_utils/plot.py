@@ -57,8 +57,8 @@ def latent_scatter(z, labels=None, ax=None, title=None, s=6):
     """A 2-D latent map coloured by class (the first two coordinates of ``z``)."""
     z = _numpy(z)
     ax = ax or plt.subplots(figsize=(5, 5))[1]
-    sc = ax.scatter(z[:, 0], z[:, 1], c=None if labels is None else _numpy(labels), cmap="tab10",
-                    s=s, alpha=0.8)
+    colours = {} if labels is None else {"c": _numpy(labels), "cmap": "tab10"}
+    sc = ax.scatter(z[:, 0], z[:, 1], s=s, alpha=0.8, **colours)
     if labels is not None:
         ax.legend(*sc.legend_elements(), loc="best", fontsize="small", markerscale=0.8,
                   title="class", frameon=False)

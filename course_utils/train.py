@@ -4,6 +4,7 @@ Introduced in the autoencoder notebook; used by every notebook that trains somet
 """
 import contextlib
 import itertools
+import os
 import time
 
 import torch
@@ -33,7 +34,8 @@ def train(loss_fn, optimizer, batches, steps, *, device=None, progress=True, plo
     history = {"step": []}
     live = LossPlot(desc) if plot else None
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False)
+    bar = tqdm(range(steps), desc=desc, leave=False,
+               disable=not progress or os.environ.get("TQDM_DISABLE") == "1")
     for step in bar:
         batch = to_device(next(source), dev)
         with autocast(dev) if use_amp else contextlib.nullcontext():
