@@ -19,7 +19,7 @@ from pathlib import Path
 from course_utils import checks
 
 from .. import paths
-from ..sandbox import Limits
+from ..sandbox import Limits, SandboxError, report_lines
 from . import report, submission
 from .session import RemoteNotebook, Session
 
@@ -121,6 +121,10 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
         (out_dir / "details").mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SetupError(f"cannot write to {out_dir}: {error}") from None
+    sandbox = report_lines(limits)  # what protects this run (and what is degraded), said first
+    for line in sandbox:
+        progress(line)
+    report.atomic_write(out_dir / "report.txt", "\n".join(sandbox) + "\n")
     work = Path(tempfile.mkdtemp(prefix="grading-"))
 
     def one(student):
@@ -153,7 +157,10 @@ def main(args):
     limits = Limits(**{k: v for k, v in (("notebook_seconds", args.notebook_timeout),
                                         ("cell_seconds", args.cell_timeout),
                                         ("test_seconds", args.test_timeout)) if v})
-    rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits)
+    try:
+        rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits)
+    except SandboxError as error:
+        raise SetupError(str(error)) from None
     print(table(rows))
     return 0
 

@@ -123,7 +123,7 @@ class RemoteNotebook:
 
     def start_test(self, seconds):
         self._timeout = seconds
-        self._deadline = time.monotonic() + seconds
+        self._deadline = None  # set at the first request, once the notebook runs: executing it is not the test's time
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -146,6 +146,9 @@ class RemoteNotebook:
         return self._ask({"op": "has", "name": name}) is True
 
     def _ask(self, message):
+        if self._deadline is None:
+            self._session.ensure_started()
+            self._deadline = time.monotonic() + self._timeout
         try:
             answer = self._session.request(message, self._deadline)
         except Timeout:
