@@ -21,7 +21,7 @@ from course_utils import checks
 from .. import paths
 from ..sandbox import Limits, SandboxError, report_lines
 from . import report, submission
-from .session import RemoteNotebook, Session
+from .session import CellEvent, RemoteNotebook, Session
 
 STATUS_ORDER = ["invalid", "missing", "timeout", "error", "failed"]  # the first present wins
 
@@ -64,14 +64,16 @@ def load_assignment(name):
 def grade_student(assignment, student, notebook, scratch, limits=None):
     """Grade one submission. Returns (rows, per-question outcomes, cell events, details)."""
     questions = assignment.questions
+    notes = []
     try:
-        cells = submission.code_cells(notebook)
+        cells = submission.code_cells(notebook, notes)
     except submission.Unusable as problem:
         rows = [report.Row(student, assignment.name, q, 0.0, pts, problem.status, str(problem))
                 for q, pts in questions.items()]
         return rows, {}, [], {"unusable": problem.status, "reason": str(problem)}
     limits = limits or Limits()
     session = Session(cells, Path(scratch), limits)
+    session.events += [CellEvent(-1, "note", n) for n in notes]
     nb = RemoteNotebook(session)
     outcomes = []
     try:

@@ -17,7 +17,7 @@ from ..sandbox import Limits, Worker, WorkerDied, WorkerTimeout
 @dataclasses.dataclass
 class CellEvent:
     index: int
-    status: str          # "error", "timeout" or "crashed"
+    status: str          # "error", "timeout", "crashed", or "note" (a repaired defect)
     message: str
 
 

@@ -74,6 +74,7 @@ class Worker:
             self._release()
             raise
         self._buffer = b""
+        self._id = None
 
     def _start(self):
         mode = self.plan.mode
@@ -104,7 +105,9 @@ class Worker:
                 os.close(fd)
 
     def send(self, message):
-        data = wire.dumps(message)
+        """Send a request; it carries a fresh random id that every answer to it must echo."""
+        self._id = os.urandom(8).hex()
+        data = wire.dumps({**message, "id": self._id})
         try:
             os.write(self._req_w, struct.pack(">I", len(data)) + data)
         except (BrokenPipeError, OSError):
@@ -116,7 +119,10 @@ class Worker:
         size = struct.unpack(">I", head)[0]
         if size > wire.MAX_BYTES:
             raise wire.WireError(f"answer too large ({size:,} bytes)")
-        return wire.loads(self._read(size, deadline))
+        message = wire.loads(self._read(size, deadline))
+        if not isinstance(message, dict) or message.pop("id", None) != self._id:
+            raise wire.WireError("the notebook wrote to the grader's channel (a message the worker did not send)")
+        return message
 
     def _read(self, n, deadline):
         while len(self._buffer) < n:
