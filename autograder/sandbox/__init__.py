@@ -62,10 +62,11 @@ class WorkerTimeout(Exception):
 class Worker:
     """One worker process. ``send`` a request, ``receive`` with a deadline, ``kill`` when done."""
 
-    def __init__(self, scratch, limits):
+    def __init__(self, scratch, limits, sandbox=None):
+        """``sandbox``: a ``plan.Plan`` to use instead of this machine's (benchmarks compare modes)."""
         self.scratch, self.limits = Path(scratch), limits
         self.scratch.mkdir(parents=True, exist_ok=True)
-        self.plan = plan.current(limits)
+        self.plan = sandbox or plan.current(limits)
         self.account = self.group = None
         self._fds = []
         try:
@@ -174,6 +175,14 @@ class Worker:
 
     def kill(self):
         """Kill the worker and everything it started; free its uid and cgroups. Idempotent."""
+        if self.group is not None and self.plan.namespaces:
+            # Everything but the launcher first: it then reaps the namespace's init and exits by
+            # itself, so no zombie outlives it to keep the cgroups busy.
+            self.group.kill(spare=self.proc.pid)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

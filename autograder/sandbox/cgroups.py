@@ -58,6 +58,7 @@ def parents():
         mount, root = mounts[c]
         relative = os.path.relpath(own[c], root) if own[c].startswith(root) else own[c].lstrip("/")
         folder = Path(mount) / relative
+        _remove_stale(folder)
         try:
             probe = folder / f"course-autograder-probe-{os.getpid()}-{next(_names)}"
             probe.mkdir()
@@ -111,12 +112,12 @@ class Group:
         except (OSError, ValueError, TypeError, AttributeError):
             return False
 
-    def remove(self, patience=5.0):
-        """SIGKILL whatever is left in the groups, then delete them."""
+    def kill(self, spare=None, patience=5.0):
+        """SIGKILL every process in the groups but ``spare``, until none is left."""
         deadline = time.monotonic() + patience
         for path in self.dirs.values():
-            while True:
-                pids = _read_pids(path)
+            while time.monotonic() < deadline:
+                pids = [pid for pid in _read_pids(path) if pid != spare]
                 if not pids:
                     break
                 for pid in pids:
@@ -124,20 +125,42 @@ class Group:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                if time.monotonic() > deadline:
-                    break
+                time.sleep(0.005)
+
+    def remove(self, patience=5.0):
+        """Kill whatever is left, then delete the groups; one still busy after ``patience`` is
+        left for a later grader to remove (``_remove_stale``)."""
+        self.kill(patience=patience)
+        deadline = time.monotonic() + patience
+        for path in self.dirs.values():
+            while not _rmdir(path) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            for _ in range(100):
-                try:
-                    path.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:  # EBUSY while the last processes finish exiting
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(0.01)
         self.dirs = {}
+
+
+def _rmdir(path):
+    """True once ``path`` is gone (EBUSY until the group's last processes have been reaped)."""
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
+
+
+def _remove_stale(folder):
+    """Groups left behind by a grader that was killed (empty ones only: the kernel refuses others)."""
+    for path in folder.glob("course-autograder-w*-*"):
+        try:
+            os.kill(int(path.name.split("-")[2][1:]), 0)
+        except ProcessLookupError:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        except (ValueError, IndexError, PermissionError):
+            pass
 
 
 def _read_pids(path):

@@ -79,6 +79,15 @@ def main():
     config = json.loads(sys.argv[1])
     os.set_inheritable(config["status_fd"], False)  # the worker never gets it
     steps = Steps(config["status_fd"], config["strict"], config.get("skip", ()))
+    try:
+        launch(config, steps, started)
+    except Exception as error:  # a bug or a surprise, in any process of the launch: never the student's fault
+        steps.report("launcher", f"{type(error).__name__}: {error}")
+        os._exit(FAILED)
+
+
+def launch(config, steps, started):
+    syscalls.set_parent_death_signal(signal.SIGKILL)  # the grader died: so do we
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for controller, procs in config.get("cgroups", ()):
         steps.required(f"cgroup {controller}", _write, procs, str(os.getpid()))
