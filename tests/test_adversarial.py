@@ -146,3 +146,21 @@ def test_the_same_class_graded_twice_gives_identical_grades(graded, tmp_path):
              if line.split(",", 1)[0] in again]
     second = (tmp_path / "out" / "grades.csv").read_text().splitlines()[1:]
     assert second == first
+
+
+def test_a_notebook_over_its_total_time_is_a_timeout_with_a_reason(tmp_path, monkeypatch):
+    """No cell is too slow, the notebook is: every question says so (re-running cannot help)."""
+    from autograder import grade
+    from autograder.sandbox import Limits
+
+    monkeypatch.setenv("COURSE_PRELOAD", "")
+    nb = adversarial.blank()
+    nb.cells = [adversarial.nbformat.v4.new_code_cell("import time")] + [
+        adversarial.nbformat.v4.new_code_cell("time.sleep(1.5)") for _ in range(4)]
+    (tmp_path / "subs" / "slow").mkdir(parents=True)
+    adversarial.nbformat.write(nb, tmp_path / "subs" / "slow" / f"{A}.ipynb")
+    rows = grade.grade(A, tmp_path / "subs", tmp_path / "out", progress=lambda *_: None,
+                       limits=Limits(notebook_seconds=4, cell_seconds=3, test_seconds=5))
+    assert {(r.status, r.message.split(": ", 1)[1]) for r in rows} == {
+        ("timeout", "not run: the notebook did not finish within 4 s")}
+    assert "the notebook did not finish within 4 s" in (tmp_path / "out" / "feedback" / "slow.html").read_text()

@@ -18,6 +18,12 @@ from course_utils import wire
 pytestmark = pytest.mark.xdist_group("sandbox")
 
 
+@pytest.fixture(autouse=True)
+def no_preload(monkeypatch):
+    """These workers never import torch: start them without it (seconds each)."""
+    monkeypatch.setenv("COURSE_PRELOAD", "")
+
+
 def require(*names):
     inactive = [p for p in protections().protections if p.name in names and not p.active]
     if inactive:

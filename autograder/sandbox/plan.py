@@ -30,7 +30,8 @@ ETC = ("ld.so.cache", "ld.so.conf", "nsswitch.conf", "passwd", "group", "hosts",
        "localtime", "mime.types", "os-release")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 SHM_BYTES = 64 << 20
-PRELOAD = "numpy,torch,torch._dynamo,matplotlib.pyplot"  # imported before the first cell's clock starts
+# imported before the first cell's clock starts (COURSE_PRELOAD overrides; "" for none)
+PRELOAD = "numpy,torch,torch._dynamo,matplotlib.pyplot"
 
 
 @dataclasses.dataclass
@@ -146,7 +147,7 @@ def worker_env(mode, scratch, limits):
         "COURSE_CACHE_DIR": f"{home}/cache", "CUDA_VISIBLE_DEVICES": "", "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": f"{home}/.matplotlib", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "TQDM_DISABLE": "1",
-        "COURSE_PRELOAD": PRELOAD,
+        "COURSE_PRELOAD": os.environ.get("COURSE_PRELOAD", PRELOAD),
     }
     if mode == "namespaces":
         env["COURSE_DATA_DIR"] = f"{COURSE}/data"

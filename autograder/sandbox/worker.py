@@ -246,8 +246,9 @@ def preload():
 
 def main():
     start = receive()
-    preload()
     from IPython.core.interactiveshell import InteractiveShell
+
+    preload()
 
     class Shell(InteractiveShell):
         def enable_gui(self, gui=None):  # no event loop here; %matplotlib inline still works
