@@ -124,6 +124,7 @@ def enter_namespaces(config, steps):
         return
     os.close(exit_w)
     _close(config["keep_fds"] + [config["status_fd"]])
+    _keep_no_privileges()
     _mirror(init, exit_r)
 
 
@@ -208,6 +209,7 @@ def _run_init(config, steps, exit_w):
         os.close(exit_w)
         return
     _close(config["keep_fds"] + [config["status_fd"]])
+    _keep_no_privileges()  # init only reaps from now on; it shares the worker's pid namespace
     while True:  # reap every orphan; report the worker's own status, then end the namespace
         try:
             pid, status = os.waitpid(-1, 0)
@@ -218,6 +220,15 @@ def _run_init(config, steps, exit_w):
         if pid == worker:
             os.write(exit_w, struct.pack("=i", status))
             os._exit(0)
+
+
+def _keep_no_privileges():
+    """The launcher and init wait while student code runs: they need no capabilities for that."""
+    try:
+        syscalls.drop_capabilities()
+        syscalls.set_no_new_privs()
+    except OSError:
+        pass  # best effort: the worker itself has already dropped them for sure
 
 
 def _detach_old_root():
