@@ -46,7 +46,7 @@ def train(loss_fn, optimizer, batches, steps, *, device=None, progress=True, plo
         if step % log_every == 0 or step == steps - 1:
             history["step"].append(step)
             for name, value in logs.items():
-                history.setdefault(name, []).append(float(value))
+                history.setdefault(name, []).append(float(value.detach() if torch.is_tensor(value) else value))
             bar.set_postfix(loss=f"{history['loss'][-1]:.4g}")
             if live:
                 live.update(history)
