@@ -45,7 +45,7 @@ def digits_canvas(split="train", size=24, scale=(1.0, 1.75), rotation=30.0, copi
 
     x, y = digits(split)
     x, y = x.repeat(copies, 1, 1, 1), y.repeat(copies)
-    g = torch.Generator().manual_seed(hash_seed(seed, split))
+    g = torch.Generator().manual_seed(_split_seed(seed, split))
     n = len(x)
     s = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=g, dtype=torch.float64)
     theta = math.radians(rotation) * (2 * torch.rand(n, generator=g, dtype=torch.float64) - 1)
@@ -63,7 +63,7 @@ def digits_canvas(split="train", size=24, scale=(1.0, 1.75), rotation=30.0, copi
     return out.clamp(0, 1), y
 
 
-def hash_seed(seed, split):
+def _split_seed(seed, split):
     """A generator seed for (seed, split), so that train and test draw different placements."""
     return int(seed) * 1009 + {"train": 1, "test": 2, "all": 3}[split]
 
