@@ -1,4 +1,5 @@
-"""Data that needs no network: scikit-learn's digits and 2-D Gaussian mixtures.
+"""Data that needs no network: scikit-learn's digits (as they are, or placed on a larger canvas)
+and 2-D Gaussian mixtures.
 
 Real datasets (MNIST, Fashion-MNIST, CIFAR-10) are in ``course_utils.download``; ``load``
 picks one by name and falls back to nothing silently: asking for MNIST without a download
@@ -30,16 +31,56 @@ def digits(split="train", binarize=False, test_fraction=0.2, seed=0):
     return x, y
 
 
+def digits_canvas(split="train", size=24, scale=(1.0, 1.75), rotation=30.0, copies=1, seed=0):
+    """The digits, each placed ``copies`` times at a random position, scale and rotation on a
+    blank ``size`` x ``size`` canvas: (N, 1, size, size) floats in [0, 1] and labels.
+
+    Introduced in the self-supervised learning notebook (05): raw pixels of the digits as they
+    are already give ~96% with a linear probe, so a probe cannot show what invariances buy; on
+    the canvas, the class no longer sits at fixed pixels. ``scale`` is the range of the digit's
+    side in units of its 8 pixels, ``rotation`` the largest angle in degrees; the whole digit
+    always stays inside the canvas. Deterministic from ``seed`` (and the split).
+    """
+    import torch.nn.functional as F
+
+    x, y = digits(split)
+    x, y = x.repeat(copies, 1, 1, 1), y.repeat(copies)
+    g = torch.Generator().manual_seed(_split_seed(seed, split))
+    n = len(x)
+    s = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=g, dtype=torch.float64)
+    theta = math.radians(rotation) * (2 * torch.rand(n, generator=g, dtype=torch.float64) - 1)
+    cos, sin = theta.cos(), theta.sin()
+    half = 4 * s * (cos.abs() + sin.abs())             # half-width of the rotated digit's box, pixels
+    room = (size / 2 - half).clamp_min(0)
+    shift = room[:, None] * (2 * torch.rand(n, 2, generator=g, dtype=torch.float64) - 1)
+    # affine_grid maps canvas coordinates (in [-1, 1]) to digit coordinates (in [-1, 1]):
+    # digit = (size / (8 s)) R(-theta) (canvas - shift / (size / 2)).
+    k = size / (8 * s)
+    rot = torch.stack([torch.stack([cos, sin], 1), torch.stack([-sin, cos], 1)], 1) * k[:, None, None]
+    t = -(rot @ (shift / (size / 2))[:, :, None])
+    grid = F.affine_grid(torch.cat([rot, t], 2).float(), (n, 1, size, size), align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out.clamp(0, 1), y
+
+
+def _split_seed(seed, split):
+    """A generator seed for (seed, split), so that train and test draw different placements."""
+    return int(seed) * 1009 + {"train": 1, "test": 2, "all": 3}[split]
+
+
 def load(name="digits", split="train", **kwargs):
-    """``load("digits" | "mnist" | "fashion_mnist" | "cifar10", split)`` -> (images, labels)."""
+    """``load("digits" | "digits_canvas" | "mnist" | "fashion_mnist" | "cifar10" | "stl10", split)``
+    -> (images, labels)."""
     if name == "digits":
         return digits(split, **kwargs)
+    if name == "digits_canvas":
+        return digits_canvas(split, **kwargs)
     from . import download
 
     loaders = {"mnist": download.mnist, "fashion_mnist": download.fashion_mnist,
-               "cifar10": download.cifar10}
+               "cifar10": download.cifar10, "stl10": download.stl10}
     if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; choose from digits, {', '.join(loaders)}")
+        raise ValueError(f"unknown dataset {name!r}; choose from digits, digits_canvas, {', '.join(loaders)}")
     return loaders[name](split, **kwargs)
 
 

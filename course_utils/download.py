@@ -1,7 +1,7 @@
-"""MNIST, Fashion-MNIST and CIFAR-10: downloaded once, checksummed, cached under ``data/``.
+"""MNIST, Fashion-MNIST, CIFAR-10 and STL-10: downloaded once, checksummed, cached under ``data/``.
 
-The files are the datasets' official ones (IDX for the MNISTs, the *binary* CIFAR-10 archive,
-so nothing is unpickled). Set ``COURSE_DATA_DIR`` to keep them elsewhere.
+The files are the datasets' official ones (IDX for the MNISTs, the *binary* CIFAR-10 and STL-10
+archives, so nothing is unpickled). Set ``COURSE_DATA_DIR`` to keep them elsewhere.
 """
 import gzip
 import hashlib
@@ -27,6 +27,7 @@ FASHION_FILES = {
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
 CIFAR10_FILES = {"cifar-10-binary.tar.gz": "c32a1d4ab5d03f1284b67883e8d87530"}
+STL10_FILES = {"stl10_binary.tar.gz": "91f7769df0f17e558f3565bffb0c7dfb"}  # 2.6 GB
 
 MIRRORS = {
     "mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -34,8 +35,10 @@ MIRRORS = {
     "fashion_mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
                       "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"],
     "cifar10": ["https://www.cs.toronto.edu/~kriz/"],
+    "stl10": ["http://ai.stanford.edu/~acoates/stl10/"],
 }
-FILES = {"mnist": MNIST_FILES, "fashion_mnist": FASHION_FILES, "cifar10": CIFAR10_FILES}
+FILES = {"mnist": MNIST_FILES, "fashion_mnist": FASHION_FILES, "cifar10": CIFAR10_FILES,
+         "stl10": STL10_FILES}
 
 
 def data_dir():
@@ -137,3 +140,42 @@ def cifar10(split="train", root=None, **kwargs):
     data = np.concatenate(records)
     x = torch.from_numpy(data[:, 1:].reshape(-1, 3, 32, 32).copy()).float().div_(255)
     return x, torch.from_numpy(data[:, 0].astype(np.int64))
+
+
+def stl10(split="train", root=None, limit=None, **kwargs):
+    """STL-10 as (N, 3, 96, 96) floats in [0, 1] and int64 labels (-1 for ``split="unlabeled"``).
+
+    Introduced in the self-supervised learning notebook (05). The archive's members are
+    extracted once next to it; images are read through a memory map, so ``limit`` (the first
+    ``limit`` images) keeps the 100,000 unlabeled ones (11 GB as floats) within memory.
+    """
+    folder = fetch("stl10", root, **kwargs)
+    names = {"train": ("train_X.bin", "train_y.bin"), "test": ("test_X.bin", "test_y.bin"),
+             "unlabeled": ("unlabeled_X.bin", None)}[split]
+    extracted = folder / "stl10_binary"
+    wanted = [n for n in names if n and not (extracted / n).exists()]
+    if wanted:
+        with tarfile.open(folder / "stl10_binary.tar.gz", "r:gz") as tar:
+            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            for name in wanted:
+                if name not in members:
+                    raise ValueError(f"{name} missing from the STL-10 archive")
+                extracted.mkdir(exist_ok=True)
+                tmp = extracted / (name + ".part")
+                with tar.extractfile(members[name]) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out)
+                os.replace(tmp, extracted / name)
+    size = 3 * 96 * 96
+    raw = np.memmap(extracted / names[0], dtype=np.uint8, mode="r")
+    if raw.size % size:
+        raise ValueError(f"{names[0]}: size {raw.size} is not a multiple of {size}")
+    n = raw.size // size if limit is None else min(limit, raw.size // size)
+    # each image is stored channel by channel, each channel column by column: swap H and W
+    images = np.asarray(raw[:n * size]).reshape(n, 3, 96, 96).transpose(0, 1, 3, 2)
+    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(255)
+    if names[1] is None:
+        return x, torch.full((n,), -1, dtype=torch.int64)
+    labels = np.fromfile(extracted / names[1], dtype=np.uint8)[:n].astype(np.int64) - 1  # 1..10 -> 0..9
+    if len(labels) != n or labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{names[1]}: expected {n} labels in 1..10")
+    return x, torch.from_numpy(labels)

@@ -1,0 +1,48 @@
+"""Plausible wrong answers for 05_ssl; each must lose points in the questions listed."""
+from autograder.mutants import Mutant
+
+MUTANTS = [
+    Mutant("nt_xent_no_diagonal_mask", "the anchor's similarity to itself stays in the denominator",
+           replace={"    logits = logits.masked_fill(self_mask, float(\"-inf\"))\n": ""},
+           loses=["nt_xent"]),
+    Mutant("nt_xent_temperature_multiplied", "logits multiplied by the temperature instead of divided",
+           replace={"logits = z @ z.T / temperature": "logits = z @ z.T * temperature"},
+           loses=["nt_xent"]),
+    Mutant("nt_xent_one_direction", "only the first view's N anchors are averaged",
+           replace={"return F.cross_entropy(logits, positives)": "return F.cross_entropy(logits[:n], positives[:n])"},
+           loses=["nt_xent"]),
+    Mutant("byol_gradient_through_target", "no stop-gradient: the target network receives gradients",
+           replace={"        t1, t2 = t1.detach(), t2.detach()\n": "        pass\n"},
+           loses=["byol"]),
+    Mutant("byol_ema_weights_swapped", "EMA with tau and 1 - tau exchanged",
+           replace={"t.mul_(tau).add_(o, alpha=1 - tau)": "t.mul_(1 - tau).add_(o, alpha=tau)"},
+           loses=["byol"]),
+    Mutant("byol_loss_unnormalised", "plain squared error between unnormalised p and z",
+           replace={"return (2 - 2 * F.cosine_similarity(p, z, dim=1)).mean()": "return ((p - z) ** 2).sum(1).mean()"},
+           loses=["byol"]),
+    Mutant("barlow_no_off_diagonal", "the redundancy-reduction term is missing",
+           replace={"return invariance + lam * redundancy": "return invariance"},
+           loses=["barlow"]),
+    Mutant("barlow_not_centred", "dimensions scaled by their std but not centred",
+           replace={"a = (z1 - z1.mean(0)) / (z1.std(0, unbiased=False) + eps)": "a = z1 / (z1.std(0, unbiased=False) + eps)",
+                    "b = (z2 - z2.mean(0)) / (z2.std(0, unbiased=False) + eps)": "b = z2 / (z2.std(0, unbiased=False) + eps)"},
+           loses=["barlow"]),
+    Mutant("effective_rank_of_squared_values", "entropy of the squared singular values (eigenvalues)",
+           replace={"p = s / s.sum()": "p = s ** 2 / (s ** 2).sum()"},
+           loses=["collapse"]),
+    Mutant("spread_not_normalised", "std of the raw embeddings, rows not normalised",
+           replace={"return float(F.normalize(z.float(), dim=1).std(dim=0, unbiased=False).mean())":
+                    "return float(z.float().std(dim=0, unbiased=False).mean())"},
+           loses=["collapse"]),
+    Mutant("knn_euclidean", "nearest neighbours by dot product of unnormalised features",
+           replace={"sim = F.normalize(test_features, dim=1) @ F.normalize(train_features, dim=1).T":
+                    "sim = test_features @ train_features.T"},
+           loses=["probes"]),
+    Mutant("augment_same_on_batch", "one affine transformation for the whole batch",
+           replace={"shear=10.0, p=1.0)": "shear=10.0, p=1.0, same_on_batch=True)"},
+           loses=["augment"]),
+    Mutant("head_without_batch_norm", "projection head without BatchNorm1d",
+           replace={"nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.ReLU(inplace=True)":
+                    "nn.Linear(in_dim, hidden_dim), nn.ReLU(inplace=True)"},
+           loses=["projection_head"]),
+]
