@@ -60,7 +60,7 @@ def vae_numbers(k_iwae=1000, images=20):
     vae = nb["load_vae"](nb["LATENT"], 1.0, nb["STEPS"])
     seconds = time.perf_counter() - start
     torch.manual_seed(0)
-    scores = nb["evaluate"](vae, nb["X_test"], k_iwae)
+    scores = nb["evaluate_bounds"](vae, nb["X_test"], k_iwae)
     X, X_test = nb["X"], nb["X_test"]
     freq = X.mean(0).clamp(1e-3, 1 - 1e-3)
     independent = torch.nn.functional.binary_cross_entropy(freq.expand_as(X_test), X_test, reduction="none").sum(1).mean()

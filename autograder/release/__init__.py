@@ -105,9 +105,15 @@ def validate_tests(name, public_text, hidden_text, checks_at):
         scope = {"__name__": f"_release_{name}"}
         exec(compile(text, f"<{name} {label}>", "exec"), scope)
         tests += checks.collect(scope, hidden=is_hidden)
-    names = [node.name for text in (public_text, hidden_text) for node in ast.parse(text).body
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    dupes = {n for n in names if names.count(n) > 1}
+    seen = {}
+    for text in (public_text, hidden_text):
+        for node in ast.parse(text).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                seen.setdefault(node.name, []).append(ast.get_source_segment(text, node))
+    tested = {t.name for t in tests}
+    # a helper may appear in both files (they are separate modules) if it is the same code;
+    # a test may not: in the instructor notebook the second would silently replace the first
+    dupes = {n for n, sources in seen.items() if len(sources) > 1 and (n in tested or len(set(sources)) > 1)}
     if dupes:
         raise MarkerError(f"{name}: names defined twice in the tests cells: {', '.join(sorted(dupes))}")
     questions = {t.question for t in tests}

@@ -3,10 +3,10 @@
 Trains each method of solutions/05_ssl.ipynb with its full-mode CONFIG (no cache), for each
 seed, and prints the probe table (method x {linear, k-NN} x seeds) and the wall/CPU times.
 
-    python benchmarks/ssl.py                         # 2 threads, seeds 0 1 2, all methods
-    python benchmarks/ssl.py --threads 1 --seeds 0 --methods byol
-    python benchmarks/ssl.py --steps-scale 0.5       # shorter runs (a quick look, not the figures)
-    python benchmarks/ssl.py --methods byol --set byol.batch_size=128 byol.steps=1500
+    python benchmarks/ssl_probes.py                         # 2 threads, seeds 0 1 2, all methods
+    python benchmarks/ssl_probes.py --threads 1 --seeds 0 --methods byol
+    python benchmarks/ssl_probes.py --steps-scale 0.5       # shorter runs (a quick look, not the figures)
+    python benchmarks/ssl_probes.py --methods byol --set byol.batch_size=128 byol.steps=1500
 
 The issue asks for under 3 minutes of training per method on 2 CPU cores with nothing else
 running. On shared cores, run with --threads 1 and read the CPU column: it is the time one
@@ -15,11 +15,7 @@ uncontended core would need.
 import sys
 from pathlib import Path
 
-# This file is named like the standard library's ssl module, which torch imports (via asyncio):
-# take its folder off the import path before importing anything else.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
@@ -63,7 +59,7 @@ def main():
     ns = notebook(args.dataset)
     train = ns["cu"].train
     ns["cu"].train = lambda *a, **k: train(*a, **{**k, "progress": False})  # no progress bars here
-    cu, evaluate, features = ns["cu"], ns["evaluate"], ns["features"]
+    cu, evaluate, features = ns["cu"], ns["few_label_accuracy"], ns["features"]
     print(f"torch {torch.__version__}, {args.threads} thread(s), device {ns['device']}, dataset {args.dataset}: "
           f"pool {tuple(ns['x_train'].shape)}, test {tuple(ns['x_test'].shape)}; "
           f"{ns['SHOTS']} labels per class, probes averaged over label draws {ns['PROBE_SEEDS']}", flush=True)
