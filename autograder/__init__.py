@@ -6,3 +6,11 @@
 
 See autograder/README.md for the design (what runs where, and why).
 """
+import os
+import sys
+
+# nbgrader's Gradebook shells out to `alembic` by name: put the tools installed beside this
+# Python first on PATH, so `.venv/bin/python -m autograder ...` works without activating the venv.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")

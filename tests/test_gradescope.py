@@ -27,7 +27,9 @@ def test_zip_holds_every_question_with_hidden_cases_marked(autograder_zip, tmp_p
     questions = grade.load_assignment(A).questions
     assert {f"tests/{q}.py" for q in questions} <= names
     assert {"run_autograder", "setup.sh", "files/checks/01_divergences.py", "files/course_utils/checks.py"} <= names
-    assert "download.pytorch.org/whl/cpu" in (tmp_path / "requirements.txt").read_text()
+    # otter 7 folds requirements.txt into the zip's conda environment: the CPU wheels of torch
+    environment = (tmp_path / "environment.yml").read_text()
+    assert "download.pytorch.org/whl/cpu" in environment and "torch>=" in environment
     from otter.test_files import ExceptionTestFile
 
     test_file = ExceptionTestFile.from_file(str(tmp_path / "tests" / "kl_normal.py"))
