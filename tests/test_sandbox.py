@@ -134,6 +134,26 @@ for path in ("/probe", "/usr/probe", "/opt/course/course_utils/probe", os.path.j
     assert all(v != "written" for v in result.values()), result
 
 
+def test_a_course_cloned_under_tmp_keeps_its_private_root(notebook, tmp_path, monkeypatch):
+    """A clone (and its venv) in /tmp is bound inside the new root, so /tmp cannot also be the
+    link to the scratch: the sandbox must still start, with /tmp read-only and TMPDIR writable."""
+    require("filesystem")
+    venv = tmp_path / "clone" / ".venv"
+    venv.mkdir(parents=True)
+    (venv / "marker").write_text("bound")
+    assert str(venv).startswith("/tmp/")
+    binds = plan._binds
+    monkeypatch.setattr(plan, "_binds", lambda: (binds()[0] + [(str(venv), str(venv), False)], binds()[1]))
+    nb = notebook()
+    code = f"""
+import os, tempfile
+result = [open({str(venv / "marker")!r}).read(), os.access("/tmp", os.W_OK) and os.path.exists("/tmp/probe")]
+with tempfile.NamedTemporaryFile() as f:
+    result.append(os.path.dirname(f.name))
+"""
+    assert nb.run(code) == ["bound", False, "/home/student"]
+
+
 def test_the_network_is_unreachable(notebook):
     require("network", "filesystem")
     nb = notebook()

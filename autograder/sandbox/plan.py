@@ -94,8 +94,11 @@ def _namespace_spec(limits, account, privileged, seed):
     uid, gid = (account.uid, account.gid) if account else (os.geteuid(), os.getegid())
     binds, symlinks = _binds()
     symlinks += [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
-                 ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
-                 (HOME + "/tmp", "/tmp")]
+                 ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr")]
+    # /tmp leads into the scratch tmpfs, unless the course itself lives under /tmp (a clone in
+    # /tmp, its venv): then /tmp holds only those read-only binds, and TMPDIR still says HOME.
+    if not any(dest == "/tmp" or dest.startswith("/tmp/") for _, dest, _ in binds):
+        symlinks.append((HOME + "/tmp", "/tmp"))
     return {"privileged": privileged, "outer_uid": uid, "outer_gid": gid, "binds": binds,
             "symlinks": symlinks, "home": HOME, "hostname": "sandbox",
             "tmpfs": [(HOME, limits.disk_bytes, "0700"), ("/dev/shm", SHM_BYTES, "1777")],
