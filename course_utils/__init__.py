@@ -6,7 +6,7 @@ checks (instant checks), wire (plain values for checks and the grader), widgets 
 from . import data, plot, widgets
 from .cache import cached
 from .checks import Checker, approx, assert_close, test
-from .device import autocast, describe as describe_device, device
+from .device import autocast, describe as describe_device, device, limit_threads
 from .fast import budget, is_fast, set_fast
 from .plot import curves, density_2d, image_grid, latent_scatter
 from .seed import seed_everything, seeded
@@ -18,3 +18,5 @@ __all__ = [
     "seed_everything", "seeded", "set_fast", "test", "to_device", "train", "widgets",
 ]
 __version__ = "0.1.0"
+
+limit_threads()

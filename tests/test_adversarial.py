@@ -6,7 +6,6 @@ machine without a protection (a fork bomb without a pids limit, ...) are skipped
 active; under CI (``CI=true``) that is a failure instead, so the sandbox cannot quietly vanish.
 """
 import csv
-import fcntl
 import hashlib
 import json
 import os
@@ -19,10 +18,10 @@ import pytest
 import adversarial
 from autograder import paths
 from autograder.sandbox import protections
-from conftest import ROOT
+from conftest import ROOT, once_per_session
 
 A = adversarial.A
-pytestmark = pytest.mark.xdist_group("adversarial")  # one worker grades the class (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("adversarial")  # keep these tests together (make test: --dist loadgroup)
 TIMEOUTS = ["--cell-timeout", "6", "--test-timeout", "6"]
 PROTECTED = [paths.TESTS / A / "hidden.py", paths.SOLUTIONS / f"{A}.ipynb", paths.CHECKS / f"{A}.py"]
 
@@ -57,14 +56,7 @@ def read_rows(out):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The class, graded once per test session even when several xdist workers need it."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the session's folder, common to all workers
-    base = shared / "adversarial"
-    with open(shared / "adversarial.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (base / "result.json").exists():
-            _grade_class(base)
+    base = once_per_session(tmp_path_factory, "adversarial", _grade_class)
     saved = json.loads((base / "result.json").read_text())
     out = base / "out"
     rows = read_rows(out) if (out / "grades.csv").exists() else []

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import course_utils as cu
-from course_utils import checks, wire
+from course_utils import checks
 
 
 def namespace(**values):

@@ -1,5 +1,7 @@
 """course_utils: device, seeding, fast mode, cache, training loop, plots, embedded data."""
+import os
 import random
+import sys
 
 import matplotlib
 import numpy as np
@@ -18,6 +20,38 @@ def test_device_prefers_environment_override(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     assert cu.device() == torch.device("cpu")
     assert "forced" in cu.describe_device()
+
+
+@pytest.mark.parametrize("files, quota", [
+    ({"cpu.max": "max 100000\n"}, None),                       # cgroup v2, no limit
+    ({"cpu.max": "150000 100000\n"}, 1),                       # v2: 1.5 CPUs -> 1 thread
+    ({"cpu/cpu.cfs_quota_us": "200000", "cpu/cpu.cfs_period_us": "100000"}, 2),  # v1: 2 CPUs
+    ({"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}, None),   # v1, no limit
+    ({}, None),                                                 # no cgroup files at all
+])
+def test_usable_cpus_follows_the_cgroup_quota(tmp_path, files, quota):
+    from course_utils.device import usable_cpus
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = len(os.sched_getaffinity(0))
+    assert usable_cpus(str(tmp_path)) == (affinity if quota is None else min(affinity, quota))
+
+
+def test_limit_threads_caps_torch_and_yields_to_omp_num_threads(monkeypatch):
+    dev = sys.modules["course_utils.device"]  # the package's `device` is the function
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.setattr(dev, "usable_cpus", lambda: 1)
+        torch.set_num_threads(2)
+        assert dev.limit_threads() == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        torch.set_num_threads(2)
+        assert dev.limit_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_device_refuses_an_unavailable_accelerator(monkeypatch):

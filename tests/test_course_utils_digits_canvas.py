@@ -1,5 +1,4 @@
 """cu.data.digits_canvas: the self-supervised notebook's default data (05)."""
-import math
 
 import pytest
 import torch

@@ -12,7 +12,7 @@ import pytest
 
 from autograder import grade, mutants, paths
 from autograder.grade import export, gradebook, journal
-from conftest import ROOT
+from conftest import ROOT, once_per_session
 
 A = "01_divergences"
 
@@ -26,10 +26,13 @@ def write_class(folder, students):
 
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory):
-    solved = mutants.student_copy(A)
-    blank = nbformat.read(paths.NOTEBOOKS / f"{A}.ipynb", 4)
-    buggy = mutants.apply(mutants.load(A)[0], A)
-    return write_class(tmp_path_factory.mktemp("class"), {"ann": solved, "ben": blank, "cat": buggy})
+    def build(folder):
+        solved = mutants.student_copy(A)
+        blank = nbformat.read(paths.NOTEBOOKS / f"{A}.ipynb", 4)
+        buggy = mutants.apply(mutants.load(A)[0], A)
+        write_class(folder, {"ann": solved, "ben": blank, "cat": buggy})
+
+    return once_per_session(tmp_path_factory, "durability-class", build)
 
 
 def run_grade(subs, out, *extra):
@@ -40,13 +43,13 @@ def run_grade(subs, out, *extra):
 @pytest.fixture(scope="module")
 def three_runs(small_class, tmp_path_factory):
     """grades.csv of the same class graded three times from scratch."""
-    outputs = []
-    for i in range(3):
-        out = tmp_path_factory.mktemp(f"run{i}")
-        result = run_grade(small_class, out, "--jobs", "2")
-        assert result.returncode == 0, result.stderr
-        outputs.append((out / "grades.csv").read_bytes())
-    return outputs
+    def build(folder):
+        for i in range(3):
+            result = run_grade(small_class, folder / f"run{i}", "--jobs", "2")
+            assert result.returncode == 0, result.stderr
+
+    folder = once_per_session(tmp_path_factory, "durability-runs", build)
+    return [(folder / f"run{i}" / "grades.csv").read_bytes() for i in range(3)]
 
 
 def test_the_same_class_graded_three_times_gives_identical_grades(three_runs):

@@ -5,15 +5,17 @@ student, assignment, question, points, max_points, status, message; feedback/<st
 """
 import copy
 import csv
+import json
 import subprocess
 import sys
+import types
 
 import nbformat
 import pytest
 
 from autograder import grade, mutants, paths
 from autograder.sandbox import Limits
-from conftest import ROOT
+from conftest import ROOT, once_per_session
 
 A = "01_divergences"
 COLUMNS = ["student", "assignment", "question", "points", "max_points", "status", "message"]
@@ -67,24 +69,28 @@ for c in CLASS["patches_allclose_and_is_wrong"].cells:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    base = tmp_path_factory.mktemp("contract")
-    subs = base / "subs"
-    for student, content in CLASS.items():
-        (subs / student).mkdir(parents=True)
-        target = subs / student / f"{A}.ipynb"
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            nbformat.write(content, target)
-    (subs / "no_notebook").mkdir()
-    (subs / "no_notebook" / "notes.txt").write_text("forgot to submit")
-    out = base / "out"
-    result = subprocess.run([sys.executable, "-m", "autograder", "grade", A, str(subs), "--out", str(out),
-                             "--cell-timeout", "5", "--test-timeout", "20", "--jobs", "2"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900)
-    with open(out / "grades.csv", newline="") as f:
+    def build(base):
+        subs = base / "subs"
+        for student, content in CLASS.items():
+            (subs / student).mkdir(parents=True)
+            target = subs / student / f"{A}.ipynb"
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                nbformat.write(content, target)
+        (subs / "no_notebook").mkdir()
+        (subs / "no_notebook" / "notes.txt").write_text("forgot to submit")
+        result = subprocess.run([sys.executable, "-m", "autograder", "grade", A, str(subs), "--out", str(base / "out"),
+                                 "--cell-timeout", "5", "--test-timeout", "20", "--jobs", "2"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=900)
+        (base / "result.json").write_text(json.dumps(
+            {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}))
+
+    base = once_per_session(tmp_path_factory, "contract", build)
+    result = types.SimpleNamespace(**json.loads((base / "result.json").read_text()))
+    with open(base / "out" / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    return {"result": result, "rows": rows, "out": out, "subs": subs,
+    return {"result": result, "rows": rows, "out": base / "out", "subs": base / "subs",
             "by": {(r["student"], r["question"]): r for r in rows}}
 
 

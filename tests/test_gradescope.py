@@ -10,7 +10,6 @@ import pytest
 
 from autograder import grade, mutants, paths
 from autograder.release import otter
-from conftest import ROOT
 
 A = "01_divergences"
 

@@ -1,7 +1,6 @@
 """The release: markers, the student notebook, the tests files, and the committed release."""
 import copy
 import json
-import re
 import subprocess
 import sys
 
