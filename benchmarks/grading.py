@@ -1,13 +1,14 @@
 """Grading speed: the course's grader vs `nbgrader autograde` and `otter run`, same submissions.
 
     python benchmarks/grading.py [--assignment 01_divergences] [--sizes 20 100] [--jobs 1 2]
-                                 [--skip-nbgrader] [--otter-sample K]
+                                 [--skip-nbgrader] [--otter-sample K] [--nbgrader-sample K]
 
 Generates N submissions (solved copies, blank releases and mutants, in rotation) and grades them
 with `python -m autograder grade --jobs J`; with `nbgrader autograde` in an nbgrader course
 generated from the same source (one process, serial); and with `otter run` on the Gradescope
-zip generated from the same tests (one process per submission, serial). `--otter-sample K` times
-otter on the first K submissions only and extrapolates its total (marked "~").
+zip generated from the same tests (one process per submission, serial). `--otter-sample K` and
+`--nbgrader-sample K` time those on the first K submissions only and extrapolate their totals
+(marked "~"; both grade one submission after another, so the total is linear in N).
 Prints median seconds per submission, totals and ratios.
 """
 import argparse
@@ -49,9 +50,10 @@ def ours(assignment, submissions, jobs, work):
     return total, statistics.median(per)
 
 
-def nbgrader(assignment, submissions, work):
+def nbgrader(assignment, submissions, work, sample=None):
     course = nbgrader_course.course(work / f"nbgrader-{len(submissions)}", [assignment])
-    for student, nb in submissions:
+    chosen = submissions[:sample] if sample else submissions
+    for student, nb in chosen:
         target = course / "submitted" / student / assignment
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{assignment}.ipynb")
@@ -59,7 +61,8 @@ def nbgrader(assignment, submissions, work):
     subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--create", "--force"],
                    cwd=course, check=True, capture_output=True)
     total = time.perf_counter() - start
-    return total, total / len(submissions)  # one process, one submission after another
+    # one process, one submission after another: a sample extrapolates linearly
+    return total * len(submissions) / len(chosen), total / len(chosen), len(chosen) < len(submissions)
 
 
 def otter(assignment, submissions, work, sample=None):
@@ -86,6 +89,7 @@ def main():
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--skip-otter", action="store_true")
     parser.add_argument("--otter-sample", type=int, help="time otter on this many submissions, extrapolate")
+    parser.add_argument("--nbgrader-sample", type=int, help="time nbgrader on this many submissions, extrapolate")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     print(f"assignment {args.assignment}; work folder {work}")
@@ -98,9 +102,10 @@ def main():
             results[("ours", n, jobs)] = total
             print(f"{'autograder --jobs ' + str(jobs):<26}{n:>5}{median:>14.2f}{total:>10.1f}{total / n:>8.2f}", flush=True)
         if not args.skip_nbgrader:
-            total, per = nbgrader(args.assignment, subs, work)
+            total, per, estimated = nbgrader(args.assignment, subs, work, args.nbgrader_sample)
             results[("nbgrader", n, 1)] = total
-            print(f"{'nbgrader autograde':<26}{n:>5}{per:>14.2f}{total:>10.1f}{per:>8.2f}", flush=True)
+            mark = "~" if estimated else " "
+            print(f"{'nbgrader autograde':<26}{n:>5}{per:>14.2f}{mark}{total:>9.1f}{per:>8.2f}", flush=True)
             for jobs in args.jobs:
                 print(f"{'  ratio nbgrader / ours j' + str(jobs):<26}{n:>5}{total / results[('ours', n, jobs)]:>14.2f}x")
         if not args.skip_otter:
