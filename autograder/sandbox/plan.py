@@ -95,14 +95,18 @@ def _namespace_spec(limits, account, privileged, seed):
     binds, symlinks = _binds()
     symlinks += [("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
                  ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr")]
-    # /tmp leads into the scratch tmpfs, unless the course itself lives under /tmp (a clone in
-    # /tmp, its venv): then /tmp holds only those read-only binds, and TMPDIR still says HOME.
-    if not any(dest == "/tmp" or dest.startswith("/tmp/") for _, dest, _ in binds):
+    if tmp_is_scratch(binds):
         symlinks.append((HOME + "/tmp", "/tmp"))
     return {"privileged": privileged, "outer_uid": uid, "outer_gid": gid, "binds": binds,
             "symlinks": symlinks, "home": HOME, "hostname": "sandbox",
             "tmpfs": [(HOME, limits.disk_bytes, "0700"), ("/dev/shm", SHM_BYTES, "1777")],
             "seed": [str(seed), ".matplotlib"] if seed else None}
+
+
+def tmp_is_scratch(binds):
+    """/tmp leads into the scratch tmpfs, unless the course itself lives under /tmp (a clone in
+    /tmp, its venv): then /tmp holds only those read-only binds, and TMPDIR still says HOME."""
+    return not any(dest == "/tmp" or dest.startswith("/tmp/") for _, dest, _ in binds)
 
 
 def _binds():
