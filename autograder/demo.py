@@ -20,17 +20,29 @@ from . import grade, mutants, paths, release
 CORRUPT = b'{"cells": [{"cell_type": "code", "source": "def kl_normal('
 
 
-def execute_solutions(out):
+def execute_solution(name, output, cache_dir, timeout=None, **env):
+    """Run ``solutions/<name>.ipynb`` top to bottom with papermill in fast mode (raises on a
+    failing cell). The kernel inherits COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR and ``env``,
+    set for this run only."""
     import papermill
 
-    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(out / "cache")}
+    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir), **env}
+    old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    try:
+        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(output), parameters={"FAST": True},
+                                   kernel_name="python3", cwd=str(paths.SOLUTIONS), progress_bar=False,
+                                   execution_timeout=timeout)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+def execute_solutions(out):
     timings = {}
     for name in paths.assignments():
         start = time.perf_counter()
-        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(out / "executed" / f"{name}.ipynb"),
-                                   parameters={"FAST": True}, kernel_name="python3", cwd=str(paths.SOLUTIONS),
-                                   progress_bar=False)
+        execute_solution(name, out / "executed" / f"{name}.ipynb", out / "cache")
         timings[name] = time.perf_counter() - start
         print(f"  {name}: executed in {timings[name]:.0f} s")
     return timings

@@ -1,12 +1,10 @@
 """Every assignment, end to end: its solution executes (fast mode), and through the grading
 contract the instructor notebook scores full, the blank release 0, and every mutant loses points
 in the questions it targets."""
-import os
-
 import nbformat
 import pytest
 
-from autograder import grade, mutants, paths
+from autograder import demo, grade, mutants, paths
 
 ASSIGNMENTS = paths.assignments()
 MIN_MUTANTS = {"01_divergences": 8}
@@ -19,19 +17,7 @@ def grouped(assignment):
 @pytest.mark.notebook
 @pytest.mark.parametrize("assignment", [grouped(a) for a in ASSIGNMENTS])
 def test_solution_executes_in_fast_mode(assignment, tmp_path):
-    import papermill
-
-    env = {"COURSE_FAST": "1", "COURSE_DEVICE": "cpu", "MPLBACKEND": "Agg",
-           "COURSE_CACHE_DIR": str(tmp_path / "cache")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        papermill.execute_notebook(str(paths.SOLUTIONS / f"{assignment}.ipynb"), str(tmp_path / "out.ipynb"),
-                                   parameters={"FAST": True}, kernel_name="python3", cwd=str(paths.SOLUTIONS),
-                                   progress_bar=False, execution_timeout=600)
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    demo.execute_solution(assignment, tmp_path / "out.ipynb", tmp_path / "cache", timeout=600, COURSE_DEVICE="cpu")
     executed = nbformat.read(tmp_path / "out.ipynb", 4)
     assert not any(o.get("output_type") == "error" for c in executed.cells for o in c.get("outputs", []))
 
