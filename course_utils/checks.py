@@ -43,15 +43,28 @@ class Test:
     fn: object
     hidden: bool = False
     timeout: float = 60.0
+    hint: str = ""          # the idea a failure points to (shown to students; never inputs or values)
+    uses: tuple = ()        # other questions' functions this test calls through the student's code
 
 
-def test(question, points=1, timeout=60.0):
-    """Mark a function ``f(nb)`` as a test of ``question`` worth ``points``."""
+def test(question, points=1, timeout=60.0, hint="", uses=()):
+    """Mark a function ``f(nb)`` as a test of ``question`` worth ``points``.
+
+    ``hint``: what idea a failure points to, written for the student ("does your estimate use
+    samples of p?"); hidden tests must have one. ``uses``: names of functions of *other*
+    questions that the student's answer calls (``uses=["kl_standard_normal"]``); when one of
+    them fails its own tests, the grader runs this test with the reference implementation in
+    its place, so a bug costs points only where it is.
+    """
     if not isinstance(question, str) or not question.isidentifier():
         raise ValueError(f"question names are identifiers, got {question!r}")
+    uses = (uses,) if isinstance(uses, str) else tuple(uses)
+    if not all(isinstance(u, str) and u.isidentifier() for u in uses):
+        raise ValueError(f"uses= takes function names, got {uses!r}")
 
     def mark(fn):
-        fn.__course_test__ = Test(question, fn.__name__, float(points), fn, timeout=float(timeout))
+        fn.__course_test__ = Test(question, fn.__name__, float(points), fn, timeout=float(timeout),
+                                  hint=str(hint), uses=uses)
         return fn
 
     return mark
