@@ -1,7 +1,10 @@
 """Plausible wrong answers, made from the instructor notebook, to prove the tests catch them.
 
 Each assignment's ``autograder/tests/<nb>/mutants.py`` defines ``MUTANTS``, a list of ``Mutant``:
-one textual change to the solution code and the questions it must lose points in. The tests
+one textual change to the solution code and the questions it must lose points in. A mutant
+marked ``misconception=True`` is a question's central misconception, which the public checks
+(what ``grader.check`` runs in the student's kernel) must catch before the deadline, not only
+the hidden tests after it. The tests
 (``tests/test_assignments.py``) grade every mutant through the contract; the demo and the
 grading benchmark use them as a class of realistic submissions.
 """
@@ -20,6 +23,7 @@ class Mutant:
     description: str
     replace: dict          # {exact text in the solution's code cells: replacement}
     loses: list            # questions that must lose points
+    misconception: bool = False  # a question's central misconception: the *public* checks must catch it
 
 
 def student_copy(assignment):
