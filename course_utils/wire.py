@@ -4,6 +4,12 @@ What may cross: None, bool, int, float, str, lists, tuples, dicts with string ke
 arrays and PyTorch tensors (numeric or bool dtypes). Everything else is refused with a message
 that says what to return instead. ``decode`` trusts nothing: it checks every type, dtype,
 shape and byte count, so a value that arrives is exactly what it claims to be.
+
+Bounded before any work is done: a message is at most ``MAX_BYTES``; ``loads`` refuses one that
+could hold more than ``MAX_ITEMS`` values *before* parsing it (it counts the bytes that can
+start a value), so eight million empty lists cost a byte count, not a gigabyte of Python
+objects; ``encode`` and ``decode`` count every value (list, tuple and dict items included, not
+only array elements) and every nesting level.
 """
 import base64
 import json
@@ -14,17 +20,30 @@ import numpy as np
 DTYPES = {"bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"}
 MAX_DEPTH = 32
 MAX_ELEMENTS = 50_000_000  # per message, across all arrays
-MAX_BYTES = 256 * 1024 * 1024
+MAX_ITEMS = 250_000        # per message: values of any kind (each list/tuple/dict item, each array)
+MAX_JSON_VALUES = 4 * MAX_ITEMS  # what that costs in JSON at most (a tuple is 3 JSON values, an array ~7)
+MAX_BYTES = 64 * 1024 * 1024
 
 
 class WireError(TypeError):
     """A value that cannot cross, or a message that is not what it claims to be."""
 
 
-def encode(value, _depth=0):
+def encode(value):
     """A JSON-ready structure for ``value`` (raises WireError for anything else)."""
+    return _encode(value, 0, [0])
+
+
+def _count(count):
+    count[0] += 1
+    if count[0] > MAX_ITEMS:
+        raise WireError(f"value too large (over {MAX_ITEMS:,} numbers, strings, lists, tuples or dicts)")
+
+
+def _encode(value, _depth, count):
     if _depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
+    _count(count)
     kind = type(value)
     if value is None or kind in (bool, str):
         return value
@@ -33,15 +52,15 @@ def encode(value, _depth=0):
     if kind is float:
         return value if math.isfinite(value) else {"__kind__": "float", "repr": repr(value)}
     if isinstance(value, np.generic) and value.shape == ():
-        return encode(value.item(), _depth + 1)
+        return _encode(value.item(), _depth + 1, count)
     if kind is list:
-        return [encode(v, _depth + 1) for v in value]
+        return [_encode(v, _depth + 1, count) for v in value]
     if kind is tuple:
-        return {"__kind__": "tuple", "items": [encode(v, _depth + 1) for v in value]}
+        return {"__kind__": "tuple", "items": [_encode(v, _depth + 1, count) for v in value]}
     if kind is dict:
         if not all(type(k) is str for k in value):
             raise WireError("dictionary keys must be strings")
-        return {"__kind__": "dict", "items": {k: encode(v, _depth + 1) for k, v in value.items()}}
+        return {"__kind__": "dict", "items": {k: _encode(v, _depth + 1, count) for k, v in value.items()}}
     if kind is np.ndarray:
         return _encode_array(value, "ndarray")
     torch = _torch_if_loaded()
@@ -66,26 +85,27 @@ def _encode_array(arr, kind):
 
 def decode(data):
     """The value ``encode`` described: validated, with fresh arrays and tensors."""
-    return _decode(data, 0, [0])
+    return _decode(data, 0, [0], [0])
 
 
-def _decode(data, depth, count):
+def _decode(data, depth, count, items):
     if depth > MAX_DEPTH:
         raise WireError("value is nested too deeply")
+    _count(items)
     kind = type(data)
     if data is None or kind in (bool, int, float, str):
         return data
     if kind is list:
-        return [_decode(v, depth + 1, count) for v in data]
+        return [_decode(v, depth + 1, count, items) for v in data]
     if kind is not dict:
         raise WireError(f"unexpected {kind.__name__} in message")
     tag = data.get("__kind__")
     if tag == "float" and data.get("repr") in ("inf", "-inf", "nan"):
         return float(data["repr"])
     if tag == "tuple" and type(data.get("items")) is list:
-        return tuple(_decode(v, depth + 1, count) for v in data["items"])
+        return tuple(_decode(v, depth + 1, count, items) for v in data["items"])
     if tag == "dict" and type(data.get("items")) is dict:
-        return {k: _decode(v, depth + 1, count) for k, v in data["items"].items()}
+        return {k: _decode(v, depth + 1, count, items) for k, v in data["items"].items()}
     if tag in ("ndarray", "tensor"):
         arr = _decode_array(data, count)
         if tag == "ndarray":
@@ -122,12 +142,22 @@ def dumps(value):
 
 
 def loads(raw):
+    """Parse a message, refusing before parsing one that is too large or holds too many values."""
     if len(raw) > MAX_BYTES:
         raise WireError(f"message too large ({len(raw):,} bytes)")
+    if most_values(raw) > MAX_JSON_VALUES:
+        raise WireError(f"message too large (over {MAX_ITEMS:,} numbers, strings, lists, tuples or dicts)")
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise WireError(f"malformed message: {error}") from None
+
+
+def most_values(raw):
+    """An upper bound on the number of JSON values in ``raw``, found without parsing it: every
+    value but the first follows a ``[``, a ``{`` (an object's first value) or a ``,``; the same
+    bytes inside strings only make the bound looser (base64 data holds none of them)."""
+    return 1 + raw.count(b"[") + raw.count(b"{") + raw.count(b",")
 
 
 def roundtrip(value):

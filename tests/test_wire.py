@@ -83,3 +83,45 @@ def test_decode_rejects_deep_nesting_and_oversized_raw_messages():
         wire.loads(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(wire.WireError):
         wire.loads(b"\xff\xfe not json")
+
+
+def test_every_value_counts_toward_the_limit_not_only_array_elements():
+    """Eight million empty lists are as heavy as eight million numbers: both are refused."""
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.encode([[]] * (wire.MAX_ITEMS + 1))
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.encode({"k": [(1,)] * (wire.MAX_ITEMS // 2 + 1)})
+    raw = wire.dumps([[]] * (wire.MAX_ITEMS + 1))
+    assert wire.most_values(raw) <= wire.MAX_JSON_VALUES  # so the count in decode is what refuses it
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.decode(wire.loads(raw))
+    assert len(wire.roundtrip([[]] * 1000)) == 1000
+
+
+def test_a_message_with_too_many_values_is_refused_before_it_is_parsed():
+    import json
+    import tracemalloc
+
+    raw = json.dumps({"ok": True, "value": [[]] * 8_000_000}).encode()  # 24 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(wire.WireError, match="too large"):
+            wire.loads(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"refusing it allocated {peak:,} bytes"
+    with pytest.raises(wire.WireError, match="too large"):
+        wire.loads(b" " * (wire.MAX_BYTES + 1))
+
+
+def test_the_value_bound_is_an_upper_bound():
+    for value in ([1, [2, 3], {"a": (4, 5)}], [[]] * 10, {"x": {"y": {}}}, "a,[{b", [], 7):
+        raw = wire.dumps(wire.encode(value))
+        parsed = wire.loads(raw)
+
+        def count(v):
+            return 1 + (sum(map(count, v)) if isinstance(v, list) else
+                        sum(map(count, v.values())) if isinstance(v, dict) else 0)
+
+        assert count(parsed) <= wire.most_values(raw)
