@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from autograder.sandbox import Limits, SandboxError, Worker, WorkerDied, plan, protections, seccomp, syscalls
+from autograder.sandbox import (Limits, SandboxError, Worker, WorkerDied, WorkerTimeout, plan, protections,
+                                seccomp, syscalls)
 from conftest import ROOT
 from course_utils import wire
 
@@ -310,6 +311,51 @@ def test_a_sandbox_that_cannot_start_stops_grading_loudly(tmp_path, monkeypatch)
             worker.receive(30)
     finally:
         worker.kill()
+
+
+WORKER_GLOBALS = """
+import sys
+f = sys._getframe()
+while "_request_id" not in f.f_globals:
+    f = f.f_back
+g = f.f_globals
+"""
+
+
+def test_a_worker_that_stops_reading_cannot_block_the_grader(notebook):
+    """It shrinks its request pipe and never reads again: the grader's write has a deadline."""
+    nb = notebook()
+    nb.run(WORKER_GLOBALS + "import fcntl, time\nfcntl.fcntl(g['REQUESTS'], fcntl.F_SETPIPE_SZ, 4096)\n"
+                            "g['receive'] = lambda: time.sleep(10**6)\nresult = 0")
+    start = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        nb.worker.send({"op": "run", "code": "#" * 100_000, "inputs": wire.encode({}), "seed": 0}, timeout=1.0)
+    assert time.monotonic() - start < 10
+
+
+def test_an_answer_is_refused_by_its_announced_size_before_it_is_read(notebook):
+    nb = notebook()
+    nb.worker.send({"op": "run", "code": WORKER_GLOBALS + "import os, struct\n"
+                    "os.write(g['ANSWERS'], struct.pack('>I', 2**32 - 1))\nimport time\ntime.sleep(60)",
+                    "inputs": wire.encode({}), "seed": 0})
+    with pytest.raises(wire.WireError, match="answer too large"):
+        nb.worker.receive(30)
+
+
+def test_the_sandboxs_init_carries_no_config_and_cannot_be_read(notebook):
+    """The launcher's config (every bind source: where the course lives) travels on a pipe, not
+    in the argv that the worker could read as /proc/1/cmdline; init's memory, environment and
+    descriptors are closed to the worker."""
+    require("pid namespace")
+    nb = notebook()
+    got = nb.run("out = {'cmdline': open('/proc/1/cmdline', 'rb').read().decode(errors='replace')}\n"
+                 "for name in ('environ', 'mem'):\n"
+                 "    try:\n        open(f'/proc/1/{name}', 'rb').read(1)\n        out[name] = 'read'\n"
+                 "    except OSError as error:\n        out[name] = error.strerror\n"
+                 "try:\n    out['fd'] = str(__import__('os').listdir('/proc/1/fd'))\n"
+                 "except OSError as error:\n    out['fd'] = error.strerror\nresult = out")
+    assert '"binds"' not in got["cmdline"] and "course_utils" not in got["cmdline"], got["cmdline"]
+    assert got["environ"] == got["mem"] == got["fd"] == "Permission denied", got
 
 
 def test_the_seccomp_program_is_well_formed():

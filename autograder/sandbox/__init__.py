@@ -3,7 +3,9 @@
 ``Worker`` starts ``launch.py``, which puts the worker in its sandbox (see ``plan.py`` for what
 that is on this machine and how it is verified, ``launch.py`` for how) and execs it; the
 worker then runs only the student's code and answers requests. Messages are length-prefixed
-JSON on two pipes; every read has a deadline. ``protections()`` says what is in force.
+JSON on two pipes; every read *and every write* has a deadline (a worker that stops reading
+its requests cannot block the grader), and an answer is refused by its announced size before
+it is read. ``protections()`` says what is in force.
 """
 import dataclasses
 import json
@@ -74,7 +76,7 @@ class Worker:
         except BaseException:
             self._release()
             raise
-        self._buffer = b""
+        self._buffer = bytearray()
         self._id = None
 
     def _start(self):
@@ -87,6 +89,7 @@ class Worker:
         self._ans_r, ans_w = os.pipe()
         self._status_r, status_w = os.pipe()
         self._fds = [self._req_w, self._ans_r, self._status_r]
+        os.set_blocking(self._req_w, False)  # writes wait in select(), with a deadline
         env = plan.worker_env(mode, self.scratch, self.limits)
         env["COURSE_WORKER_FDS"] = f"{req_r},{ans_w}"  # pass_fds keeps these numbers in the child
         seed = plan.matplotlib_cache()
@@ -97,29 +100,36 @@ class Worker:
                            skip=self.plan.skip, seed=seed)
         try:
             with open(self.scratch / "output.txt", "ab") as out:
-                self.proc = subprocess.Popen(
-                    plan.launcher_argv(conf), cwd=self.scratch, env={"PATH": os.environ.get("PATH", "")},
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                    pass_fds=(req_r, ans_w, status_w), start_new_session=True)
+                self.proc = plan.launch(conf, cwd=self.scratch, stdout=out, stderr=subprocess.STDOUT,
+                                        pass_fds=(req_r, ans_w, status_w))
         finally:
             for fd in (req_r, ans_w, status_w):
                 os.close(fd)
 
-    def send(self, message):
-        """Send a request; it carries a fresh random id that every answer to it must echo."""
+    def send(self, message, timeout=30.0):
+        """Send a request within ``timeout`` seconds (WorkerTimeout if the worker does not read
+        it); it carries a fresh random id that every answer to it must echo."""
         self._id = os.urandom(8).hex()
         data = wire.dumps({**message, "id": self._id})
-        try:
-            os.write(self._req_w, struct.pack(">I", len(data)) + data)
-        except (BrokenPipeError, OSError):
-            raise WorkerDied(self._death()) from None
+        view = memoryview(struct.pack(">I", len(data)) + data)
+        deadline = time.monotonic() + max(0.0, timeout)
+        while view:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [self._req_w], [], left)[1]:
+                raise WorkerTimeout()
+            try:
+                view = view[os.write(self._req_w, view[:1 << 16]):]
+            except BlockingIOError:
+                continue
+            except OSError:  # the worker is gone (EPIPE)
+                raise WorkerDied(self._death()) from None
 
     def receive(self, timeout):
         deadline = time.monotonic() + max(0.0, timeout)
         head = self._read(4, deadline)
         size = struct.unpack(">I", head)[0]
-        if size > wire.MAX_BYTES:
-            raise wire.WireError(f"answer too large ({size:,} bytes)")
+        if size > wire.MAX_BYTES:  # refused by its announced size: never read, never buffered
+            raise wire.WireError(f"answer too large ({size:,} bytes; the limit is {wire.MAX_BYTES >> 20} MB)")
         message = wire.loads(self._read(size, deadline))
         if not isinstance(message, dict) or message.pop("id", None) != self._id:
             raise wire.WireError("the notebook wrote to the grader's channel (a message the worker did not send)")
@@ -133,11 +143,12 @@ class Worker:
             ready, _, _ = select.select([self._ans_r], [], [], left)
             if not ready:
                 raise WorkerTimeout()
-            chunk = os.read(self._ans_r, 1 << 20)
+            chunk = os.read(self._ans_r, min(1 << 20, n - len(self._buffer)))
             if not chunk:
                 raise WorkerDied(self._death())
             self._buffer += chunk
-        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
         return data
 
     def _death(self):

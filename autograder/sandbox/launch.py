@@ -1,8 +1,9 @@
-"""Puts one worker in its sandbox, then execs it: ``python -E -s -S launch.py CONFIG_JSON``.
+"""Puts one worker in its sandbox, then execs it: ``python -E -s -S launch.py CONFIG_FD``.
 
 Run by ``Worker`` (and by the probe behind ``protections()``), with the standard library only,
-before any student code exists. The config (built by ``plan.py``) says what to set up. With
-namespaces, four processes take part::
+before any student code exists. The config (built by ``plan.py``) says what to set up; it is
+read from a pipe (``CONFIG_FD``), not the argv, which the sandbox's init inherits and anyone
+inside may read in ``/proc/1/cmdline``. With namespaces, four processes take part::
 
     launcher (the grader's user)     joins the cgroups, forks the helper, unshares, builds the root
       helper (the grader's user)     writes the launcher's uid/gid maps from outside, then exits
@@ -76,7 +77,8 @@ class Steps:
 
 def main():
     started = time.monotonic()
-    config = json.loads(sys.argv[1])
+    with os.fdopen(int(sys.argv[1]), "rb") as f:  # read to the end and closed: nobody after us has it
+        config = json.loads(f.read())
     os.set_inheritable(config["status_fd"], False)  # the worker never gets it
     steps = Steps(config["status_fd"], config["strict"], config.get("skip", ()))
     try:
@@ -199,6 +201,9 @@ def _bind(fd, target, writable):
 def _run_init(config, steps, exit_w):
     """pid 1 of the new pid namespace: finish the root, start the worker, reap, report."""
     syscalls.set_parent_death_signal(signal.SIGKILL)
+    # Not dumpable: the worker (same uid inside) cannot read init's memory, environment or fds
+    # through /proc/1 (its argv stays readable: it holds no config, see main()).
+    steps.optional("init not dumpable", syscalls.prctl, syscalls.PR_SET_DUMPABLE, 0)
     steps.optional("proc", syscalls.mount, "proc", "/proc", "proc",
                    syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC)
     steps.required("detach old root", _detach_old_root)

@@ -9,6 +9,7 @@ the plain mode (rlimits, cgroups, no_new_privs, seccomp) instead. Every protecti
 active is reported as DEGRADED with the reason; nothing degrades silently.
 """
 import dataclasses
+import fcntl
 import json
 import os
 import subprocess
@@ -167,8 +168,25 @@ def worker_argv(mode):
     return [sys.executable, "-X", "utf8", f"{COURSE}/worker.py" if mode == "namespaces" else str(WORKER)]
 
 
-def launcher_argv(conf):
-    return [sys.executable, "-E", "-s", "-S", str(LAUNCHER), json.dumps(conf)]
+def launch(conf, **popen):
+    """Start the launcher with ``conf``. The config travels on a pipe the launcher reads and
+    closes first, never in its argv: the sandbox's init is a fork of the launcher, and anyone
+    inside could read its argv in ``/proc/1/cmdline`` (the binds name the course's folders)."""
+    data = json.dumps(conf).encode()
+    conf_r, conf_w = os.pipe()
+    try:
+        if len(data) > 60_000:  # a pipe holds 64 KiB by default: make room, so this write never blocks
+            fcntl.fcntl(conf_w, fcntl.F_SETPIPE_SZ, len(data) + 4096)
+        os.write(conf_w, data)
+        os.close(conf_w)
+        conf_w = None
+        return subprocess.Popen([sys.executable, "-E", "-s", "-S", str(LAUNCHER), str(conf_r)],
+                                env={"PATH": os.environ.get("PATH", "")}, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **{**popen, "pass_fds": (*popen.get("pass_fds", ()), conf_r)})
+    finally:
+        os.close(conf_r)
+        if conf_w is not None:
+            os.close(conf_w)
 
 
 def matplotlib_cache():
@@ -233,9 +251,10 @@ def probe(mode, limits, account=None, group=None):
         conf = config(mode, limits, argv, worker_env(mode, tmp, limits), cwd, [], status_w,
                       account=account, group=group, strict=False, seed=None)
         start = time.perf_counter()
-        proc = subprocess.Popen(launcher_argv(conf), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, pass_fds=(status_w,), start_new_session=True)
-        os.close(status_w)
+        try:
+            proc = launch(conf, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_w,))
+        finally:
+            os.close(status_w)
         try:
             out, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
@@ -295,8 +314,8 @@ def _decide(limits):
     if mode == "namespaces" and "plain" not in results:  # measure the sandbox's own start-up cost
         results["plain"] = probe("plain", limits)
     startup = {"sandboxed": ms, "plain": results["plain"][2]} if "plain" in results else {}
-    skip = [step for step in errors if step in ("proc", "read-only root", "hostname", "capabilities",
-                                                 "no_new_privs", "seccomp")]
+    skip = [step for step in errors if step in ("proc", "read-only root", "hostname", "init not dumpable",
+                                                 "capabilities", "no_new_privs", "seccomp")]
     plan = Plan(mode, privileged, folders, skip, [], startup, reason)
     plan.protections = assess(plan, facts, errors, limits, cgroup_problem, hidden)
     return plan
