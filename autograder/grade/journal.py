@@ -1,54 +1,93 @@
 """Grading that survives being killed: one journal entry per student, written atomically.
 
 ``OUT_DIR/.journal/<student>.json`` holds a student's rows with the fingerprints of what
-produced them: the submitted file and the grader's tests and worker. A re-run reuses every
-entry whose fingerprints still match, grades the rest, and rebuilds grades.csv from all of
-them, so a run killed halfway resumes without lost or duplicated rows, and re-running a
-finished batch changes nothing.
+produced them: the submitted bytes and the grader (its tests, the reference code it may
+substitute, and its own code). A re-run reuses every entry whose fingerprints still match,
+grades the rest, and rebuilds grades.csv from all of them, so a run killed halfway resumes
+without lost or duplicated rows, and re-running a finished batch changes nothing. An entry is
+trusted only if it is exactly what ``record`` writes: anything else (half a file, valid JSON of
+another shape, rows of the wrong types or questions) means "grade this student again".
 """
+import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from .. import paths
 from ..sandbox import WORKER
 from . import report
 
+MAX_ENTRY_BYTES = 1 << 20
+_GRADER_CODE = [Path(__file__).parent, WORKER.parent, paths.ROOT / "course_utils" / "wire.py",
+                paths.ROOT / "course_utils" / "checks.py"]
 
-def file_digest(path):
+
+def digest(raw):
+    """The fingerprint of a submission's bytes (``None``: there was none to read)."""
+    return hashlib.sha256(raw).hexdigest() if raw is not None else "absent"
+
+
+def _file(path):
     path = Path(path)
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
 
 
-def grader_digest(assignment):
-    """Changes whenever the tests or the worker change (then every student is regraded)."""
-    digest = hashlib.sha256()
-    for path in (paths.CHECKS / f"{assignment}.py", paths.TESTS / assignment / "hidden.py", WORKER):
-        digest.update(file_digest(path).encode())
-    return digest.hexdigest()
+def grader_digest(assignment, reference=""):
+    """Changes whenever the tests, the reference code they may substitute (``reference``: its
+    fingerprint) or the grader's own code change: then every student is regraded."""
+    h = hashlib.sha256()
+    for path in (paths.CHECKS / f"{assignment}.py", paths.TESTS / assignment / "hidden.py"):
+        h.update(_file(path).encode())
+    for item in _GRADER_CODE:
+        for path in sorted(item.glob("*.py")) if item.is_dir() else [item]:
+            h.update(path.name.encode() + _file(path).encode())
+    h.update(reference.encode())
+    return h.hexdigest()
 
 
 class Journal:
-    def __init__(self, out_dir, assignment):
+    def __init__(self, out_dir, assignment, reference=""):
         self.folder = Path(out_dir) / ".journal"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.grader = grader_digest(assignment)
+        self.grader = grader_digest(assignment, reference)
 
     def _path(self, student):
         return self.folder / f"{report.safe_name(student)}.json"
 
-    def lookup(self, student, submission_digest):
-        """The rows recorded for this exact submission and grader, or None."""
+    def lookup(self, student, submission_digest, questions=None):
+        """The rows recorded for this exact submission and grader, or None (regrade)."""
         try:
-            entry = json.loads(self._path(student).read_text())
-        except (OSError, ValueError):
+            with open(self._path(student), "rb") as f:
+                raw = f.read(MAX_ENTRY_BYTES + 1)
+            entry = json.loads(raw) if len(raw) <= MAX_ENTRY_BYTES else None
+        except (OSError, ValueError, RecursionError):
             return None
-        if entry.get("student") != student or entry.get("grader") != self.grader \
-                or entry.get("submission") != submission_digest:
+        if not isinstance(entry, dict) or entry.get("student") != student or entry.get("grader") != self.grader \
+                or entry.get("submission") != submission_digest or not isinstance(entry.get("rows"), list):
             return None
-        return [report.Row(**row) for row in entry["rows"]]
+        rows = [_row(r, student) for r in entry["rows"]]
+        if not rows or None in rows:
+            return None
+        if questions is not None and [r.question for r in rows] != list(questions):
+            return None
+        return rows
 
     def record(self, student, submission_digest, rows):
         entry = {"student": student, "grader": self.grader, "submission": submission_digest,
-                 "rows": [r.__dict__ for r in rows]}
+                 "rows": [dataclasses.asdict(r) for r in rows]}
         report.atomic_write(self._path(student), json.dumps(entry, indent=1))
+
+
+def _row(data, student):
+    """A Row from a journal entry's row, or None unless it has exactly the right fields and types."""
+    fields = {f.name: f.type for f in dataclasses.fields(report.Row)}
+    if not isinstance(data, dict) or set(data) != set(fields) or data.get("student") != student:
+        return None
+    for key in ("points", "max_points"):
+        value = data[key]
+        if type(value) not in (int, float) or not math.isfinite(value):
+            return None
+    if not all(type(data[k]) is str for k in ("student", "assignment", "question", "status", "message")):
+        return None
+    return report.Row(**data)

@@ -1,7 +1,9 @@
 """grades.csv and the students' feedback pages.
 
-Feedback shows public checks in full; a hidden test appears only as its name, its points and
-a generic message: never its source, its inputs or the expected values.
+Feedback shows public checks in full; a hidden test appears only as its name, its points, its
+status and the instructor's hint: never its source, its inputs or the expected values. Every
+string here was made safe by ``text.clean`` when it was built; the writers below still encode
+leniently and neutralise spreadsheet formulas, so no text can stop a write.
 """
 import csv
 import dataclasses
@@ -9,8 +11,9 @@ import html
 import io
 import json
 import os
-import re
 from pathlib import Path
+
+from . import text
 
 COLUMNS = ["student", "assignment", "question", "points", "max_points", "status", "message"]
 
@@ -33,11 +36,11 @@ def _num(x):
     return f"{x:g}"
 
 
-def atomic_write(path, text):
+def atomic_write(path, content):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(content.encode("utf-8", "replace"))  # a lone surrogate cannot fail the write
     os.replace(tmp, path)
 
 
@@ -46,13 +49,14 @@ def write_csv(path, rows):
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row.csv())
+        writer.writerow({k: text.csv_cell(v) for k, v in row.csv().items()})
     atomic_write(path, buffer.getvalue())
 
 
 def safe_name(student):
-    """A file name for a student id (ids come from folder names, so keep them recognisable)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", student)[:100] or "_"
+    """The file name (without suffix) of a student's feedback, details and journal entry: one
+    per student id, never shared (see ``text.file_stem``)."""
+    return text.file_stem(student)
 
 
 def write_feedback(path, student, assignment, rows, outcomes, cell_events):
