@@ -4,9 +4,16 @@
 process is recorded and skipped on the next start, so one bad cell costs only what depends
 on it. ``RemoteNotebook`` is the ``nb`` that tests receive: every call is a request to the
 worker with a deadline, and every answer is decoded and validated as plain data.
+
+Nothing the worker sends is trusted: student code can reach the worker's own ``send`` (through
+frames) and forge any message with the right request id, so every event is checked for its
+shape and types before use (a cell index is an int of this notebook, a message a string), and
+anything else ends the worker as a crash. A worker that fails to start for any reason is
+killed before the exception goes on: none outlives its start.
 """
 import dataclasses
 import itertools
+import math
 import time
 
 from course_utils import checks, wire
@@ -22,9 +29,13 @@ class CellEvent:
 
 
 class Session:
-    def __init__(self, cells, scratch, limits=None, seed=0):
+    """``define``: code run in the notebook's namespace after its cells (the reference functions
+    of a substituted test); ``skip``: cells already known to hang or crash."""
+
+    def __init__(self, cells, scratch, limits=None, seed=0, define=(), skip=()):
         self.cells, self.scratch, self.limits, self.seed = cells, scratch, limits or Limits(), seed
-        self.skip = set()
+        self.define = list(define)
+        self.skip = set(skip)
         self.events = []          # what went wrong while executing cells (first start only)
         self.starts = 0
         self.worker = None
@@ -44,37 +55,46 @@ class Session:
         first = self.starts == 0
         self.starts += 1
         worker = Worker(self.scratch / f"run{next(self._counter)}", self.limits)
-        worker.send({"op": "start", "cells": self.cells, "skip": sorted(self.skip), "seed": self.seed})
+        try:
+            trouble = self._execute(worker, first)
+        except BaseException:
+            worker.kill()  # whatever went wrong, this worker is not left running
+            raise
+        if trouble is None:
+            self.worker = worker
+            return
+        worker.kill()
+        self._give_up_on(*trouble)
+
+    def _execute(self, worker, first):
+        """Run the cells in ``worker``: None once it is ready, else (current cell, status, reason)."""
         deadline = time.monotonic() + self.limits.notebook_seconds
         current = None
         try:
+            worker.send({"op": "start", "cells": self.cells, "skip": sorted(self.skip), "seed": self.seed,
+                         "define": self.define}, timeout=self.limits.notebook_seconds)
             while True:
                 cell_deadline = deadline if current is None else min(deadline, current[1])
-                message = worker.receive(cell_deadline - time.monotonic())
-                event = message.get("event")
+                event, index, seconds, error = _cell_event(worker.receive(cell_deadline - time.monotonic()),
+                                                           len(self.cells))
                 if event == "cell_start":
-                    current = (message["index"], time.monotonic() + self.limits.cell_seconds)
+                    current = (index, time.monotonic() + self.limits.cell_seconds)
                 elif event == "cell_end":
-                    index, error = message["index"], message.get("error")
-                    self.cell_seconds[index] = message.get("seconds", 0.0)
+                    self.cell_seconds[index] = seconds
                     if error and first:
-                        self.events.append(CellEvent(index, "error", f"{error['type']}: {error['message']}"[:500]))
+                        self.events.append(CellEvent(index, "error", error))
                     current = None
-                elif event == "ready":
-                    self.worker = worker
-                    return
-                else:
-                    raise wire.WireError(f"unexpected message from the notebook: {str(message)[:100]}")
+                else:  # ready
+                    return None
         except WorkerTimeout:
-            worker.kill()
             if current is not None and current[1] <= deadline:
-                self._give_up_on(current, "timeout", f"did not finish within {self.limits.cell_seconds:g} s")
-            else:  # the whole notebook ran out of time: a re-run without one cell would too
-                self._give_up_on(None, "timeout",
-                                 f"the notebook did not finish within {self.limits.notebook_seconds:g} s")
-        except (WorkerDied, wire.WireError) as error:
-            worker.kill()
-            self._give_up_on(current, "crashed", str(error) or "the notebook's process died")
+                return current, "timeout", f"did not finish within {self.limits.cell_seconds:g} s"
+            # the whole notebook ran out of time: a re-run without one cell would too
+            return None, "timeout", f"the notebook did not finish within {self.limits.notebook_seconds:g} s"
+        except WorkerDied as error:
+            return current, "crashed", str(error) or "the notebook's process died"
+        except wire.WireError:
+            return current, "crashed", "the notebook's process sent a malformed message (the grader stopped it)"
 
     def _give_up_on(self, current, status, message):
         if current is None:  # not inside a cell: nothing to skip, so a retry would do the same
@@ -89,29 +109,61 @@ class Session:
     def close(self):
         if self.worker is not None:
             try:
-                self.worker.send({"op": "exit"})
-            except WorkerDied:
+                self.worker.send({"op": "exit"}, timeout=1.0)
+            except (WorkerDied, WorkerTimeout):
                 pass
-            self.worker.kill()
-            self.worker = None
+            finally:
+                self.worker.kill()
+                self.worker = None
 
     # -- requests ------------------------------------------------------------------------
     def request(self, message, deadline):
         self.ensure_started()
         message = {**message, "seed": self.seed}
         try:
-            self.worker.send(message)
+            self.worker.send(message, timeout=deadline - time.monotonic())
             return self.worker.receive(deadline - time.monotonic())
         except WorkerTimeout:
             self._drop()
             raise Timeout() from None
-        except (WorkerDied, wire.WireError) as error:
+        except WorkerDied as error:
             self._drop()
             raise checks.Problem(f"the notebook's process crashed: {error}") from None
+        except wire.WireError as error:
+            self._drop()
+            raise checks.Problem(f"the notebook's process sent a message that is not an answer ({error})") from None
+        except BaseException:
+            self._drop()
+            raise
 
     def _drop(self):
-        self.worker.kill()
-        self.worker = None
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+
+def _cell_event(message, n_cells):
+    """(event, cell index, seconds, error text) of a start-up message, checked; WireError if
+    it is not exactly what the worker sends."""
+    if not isinstance(message, dict) or message.get("event") not in ("cell_start", "cell_end", "ready"):
+        raise wire.WireError("unexpected message")
+    event = message["event"]
+    if event == "ready":
+        return event, None, 0.0, None
+    index = message.get("index")
+    if type(index) is not int or not 0 <= index < n_cells:
+        raise wire.WireError("a cell event for a cell that does not exist")
+    if event == "cell_start":
+        return event, index, 0.0, None
+    seconds, error = message.get("seconds"), message.get("error")
+    if type(seconds) not in (int, float) or not math.isfinite(seconds) or seconds < 0:
+        raise wire.WireError("a cell event with a malformed time")
+    if error is None:
+        return event, index, float(seconds), None
+    if not isinstance(error, dict) or not isinstance(error.get("type"), str) \
+            or not isinstance(error.get("message"), str):
+        raise wire.WireError("a cell event with a malformed error")
+    return event, index, float(seconds), f"{error['type'][:100]}: {error['message'][:1000]}"
 
 
 class Timeout(checks.Problem):
@@ -162,13 +214,30 @@ class RemoteNotebook:
             raise wire.WireError("malformed answer from the notebook")
         if answer.get("ok") is True:
             return wire.decode(answer.get("value"))
-        kind, error = answer.get("kind"), answer.get("error") or {}
+        kind = answer.get("kind")
+        error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
         if kind == "missing":
-            raise checks.MissingName(str(answer.get("name"))[:100])
+            if message["op"] != "run":  # the grader knows which name it asked for
+                raise checks.MissingName(message["name"])
+            name = answer.get("name")  # a snippet's NameError: only a plain identifier is believed
+            if isinstance(name, str) and name.isidentifier() and len(name) <= 64:
+                raise checks.MissingName(name)
+            raise UnnamedMissing()
         if kind == "wire":
-            raise wire.WireError(str(error.get("message", ""))[:500])
-        type_name = str(error.get("type", "Error"))[:100]
+            raise wire.WireError(_text(error.get("message"), 500))
+        type_name = _text(error.get("type"), 100) or "Error"
         if type_name == "NotImplementedError":
             raise checks.StudentError("NotImplementedError", "not implemented yet")
-        raise checks.StudentError(type_name, str(error.get("message", ""))[:1000],
-                                  str(error.get("traceback", ""))[:4000])
+        raise checks.StudentError(type_name, _text(error.get("message"), 1000), _text(error.get("traceback"), 4000))
+
+
+class UnnamedMissing(checks.MissingName):
+    """A snippet met a name that is not defined, and the worker's answer did not say which."""
+
+    def __init__(self):
+        checks.Problem.__init__(self, "a name the check needs is not defined in the notebook")
+        self.name = None
+
+
+def _text(value, limit):
+    return value[:limit] if isinstance(value, str) else ""
