@@ -10,29 +10,56 @@ without which the case would harm the machine (it is then skipped, or failed und
 
 The attacks are written to be harmless where they succeed: they probe for write access with
 ``open(path, "a")`` (which changes nothing) or create new files, never overwrite real ones.
+
+``cls`` groups the cases of issue 10's defect classes (1: the batch dies on one student; 2:
+submissions that point elsewhere; 3: hidden tests leaking into feedback; 4: what the TA opens;
+5: workers and memory), the honest controls, and "round 1" (the first audit's cases).
 """
 import dataclasses
 import json
+import os
+import stat
 
 import nbformat
+from pathlib import Path
 
-from autograder import mutants, paths
+from autograder import grade, mutants, paths
+from autograder.grade import report, text
 
 A = "01_divergences"
 HEAVY = ("kl_fits", "w1_dual")      # their answers are removed from LIGHT
-LIGHT_POINTS = 21.0
+POINTS = grade.load_assignment(A).questions
+LIGHT_POINTS = sum(POINTS.values()) - sum(POINTS[q] for q in HEAVY)
 
 
 @dataclasses.dataclass
 class Case:
     name: str
-    build: object                   # ctx -> notebook, bytes, or None (no notebook at all)
+    build: object                   # ctx -> notebook, bytes, Planted, or None (no notebook at all)
     total: float
     expect: dict = dataclasses.field(default_factory=dict)     # question -> status ("*": every question)
     messages: dict = dataclasses.field(default_factory=dict)   # question -> text in grades.csv message
     feedback: tuple = ()            # texts in feedback/<name>.html
     needs: tuple = ()               # protection names that must be active
     like: str = None                # same statuses as that case (e.g. the blank release)
+    cls: str = "round 1"            # the defect class it belongs to (see the module's docstring)
+    folder: object = None           # the folder's name (str or bytes) when it is not ``name``
+    absent: tuple = ()              # texts that must appear in neither its feedback nor grades.csv
+
+    @property
+    def student(self):
+        """The student id the grader gives this case's folder."""
+        return text.name(os.fsdecode(self.folder)) if self.folder is not None else self.name
+
+    @property
+    def page(self):
+        return f"{report.safe_name(self.student)}.html"
+
+
+@dataclasses.dataclass
+class Planted:
+    """A submission that is not a plain notebook file: ``plant(folder, target, ctx)`` makes it."""
+    plant: object
 
 
 def statuses(case, questions):
@@ -122,7 +149,8 @@ def _duplicated_ids(ctx):
 
 
 def _reads_other_student(ctx):
-    nb = add(blank(), "import glob\nfound = glob.glob('/tmp/grading-*/*')\nassert found, 'no other scratch folders'")
+    nb = add(blank(), f"import glob\nfound = glob.glob({str(ctx['out'] / '.scratch' / '*')!r})\n"
+                      "assert found, 'no other scratch folders'")
     return add(nb, exec_code_cells_of(ctx["subs"] / "light_honest" / f"{A}.ipynb"))
 
 
@@ -155,7 +183,7 @@ raise PermissionError(f"writes refused: {{refused}}")
 
 
 CASES = [
-    Case("light_honest", lambda ctx: light(), LIGHT_POINTS),
+    Case("light_honest", lambda ctx: light(), LIGHT_POINTS, cls="control"),
     # -- reading what a student must not see
     Case("blank_release", lambda ctx: blank(), 0.0, like="blank_release"),
     Case("reads_solutions", lambda ctx: add(blank(), exec_code_cells_of(paths.SOLUTIONS / f"{A}.ipynb")), 0.0,
@@ -282,16 +310,216 @@ wire.dumps = lambda value: b'{"ok":true,"value":0.5}'
 ]
 
 
+
+# -- round 2 (issue 10): each defect class, with its own attacks -------------------------------
+
+WORKER_GLOBALS = '''
+import sys
+def worker_globals():
+    """The worker's own module globals (its send, receive, pipes), reached through frames."""
+    f = sys._getframe()
+    while f is not None and "_request_id" not in f.f_globals:
+        f = f.f_back
+    return f.f_globals
+'''
+
+
+def forge(event):
+    """A cell that sends ``event`` through the worker's own ``send`` (so it carries the right id)."""
+    return WORKER_GLOBALS + f"worker_globals()['send']({event!r})\n"
+
+
+def wrong_js():
+    nb = light()
+    for c in nb.cells:
+        c.source = c.source.replace("return 0.5 * kl(p, m) + 0.5 * kl(q, m)", "return 0.5 * kl(p, m)")
+    return nb
+
+
+def _symlink_to(where):
+    return Planted(lambda folder, target, ctx: os.symlink(where, target))
+
+
+def _folder_symlink(folder, target, ctx):
+    os.rmdir(folder)
+    os.symlink(ctx["subs"] / "light_honest", folder)
+
+
+def _hardlink_outside(folder, target, ctx):
+    outside = ctx["subs"].parent / "outside.ipynb"
+    nbformat.write(light(), outside)
+    os.link(outside, target)
+
+
+def _fifo(folder, target, ctx):
+    os.mkfifo(target)
+
+
+def _device(folder, target, ctx):
+    try:
+        os.mknod(target, 0o644 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero's numbers
+    except PermissionError:  # not root: a link to the device is refused all the same
+        os.symlink("/dev/zero", target)
+
+
+def _sparse(folder, target, ctx):
+    with open(target, "wb") as f:
+        f.truncate(1 << 40)  # 1 TiB that takes no disk
+
+
+# Records every call of the notebook's functions (and the snippet of every nb.run) and shows
+# them all in a public check's error: under a grader that ran a question's hidden tests before
+# a later question's public ones, that error would replay hidden inputs and snippets.
+SPY = '''
+import functools, sys
+_log = []
+
+def _spy(fn):
+    @functools.wraps(fn)
+    def spied(*args, **kwargs):
+        f = sys._getframe(1)
+        while f is not None and "request" not in f.f_locals:
+            f = f.f_back
+        request = f.f_locals["request"] if f is not None else {}
+        _log.append(f"code={request.get('code', '')!s} args={args!r}"[:3000])
+        return fn(*args, **kwargs)
+    return spied
+
+for _name in ("kl_normal", "kl_monte_carlo", "js_divergence", "parallel_lines", "w1_sorted", "w2_gaussian",
+              "gradient_penalty"):
+    globals()[_name] = _spy(globals()[_name])
+
+def w1_cdf(x, y):
+    raise ValueError("REPLAY: " + " || ".join(_log))
+'''
+
+# A NameError whose name is the grader's snippet: the worker answers "missing" and names it.
+FORGED_MISSING = '''
+import sys
+def kl_monte_carlo(p, q, n):
+    f = sys._getframe(1)
+    while f is not None and "request" not in f.f_locals:
+        f = f.f_back
+    code = f.f_locals["request"].get("code", "") if f is not None else ""
+    raise NameError("gone", name="".join(ch if ch.isalnum() else "_" for ch in code).strip("_")[:60])
+'''
+
+HOST_PATHS = '''
+import sys
+def kl_normal(mu1, sigma1, mu2, sigma2):
+    found = open("/proc/1/cmdline", "rb").read().replace(b"\\0", b" ").decode()
+    raise ValueError(f"init: {found} | prefix: {sys.prefix} | exe: {sys.executable}")
+'''
+
+STOPS_READING = WORKER_GLOBALS + '''
+import fcntl, time
+def w1_cdf(x, y):
+    g = worker_globals()
+    fcntl.fcntl(g["REQUESTS"], fcntl.F_SETPIPE_SZ, 4096)   # the smallest pipe: a 5 KB request fills it
+    g["receive"] = lambda: time.sleep(10**6)                # and nobody reads it any more
+    return 0.0
+'''
+
+EIGHT_MILLION_LISTS = WORKER_GLOBALS + '''
+def kl_normal(mu1, sigma1, mu2, sigma2):
+    worker_globals()["send"]({"ok": True, "value": [[]] * 8_000_000})   # 24 MB of empty lists
+    return 0.0
+'''
+
+ANNOUNCES_HUGE = WORKER_GLOBALS + '''
+import os, struct
+def w1_sorted(x, y):
+    os.write(worker_globals()["ANSWERS"], struct.pack(">I", 2**32 - 1))   # "an answer of 4 GB follows"
+    return 0.0
+'''
+
+CASES += [
+    Case("control_second", lambda ctx: light(), LIGHT_POINTS, cls="control"),
+    Case("control_partial", lambda ctx: wrong_js(), LIGHT_POINTS - POINTS["js_divergence"], cls="control",
+         expect={"js_divergence": "failed"}),
+    # -- class 1: one student never stops or hangs the batch
+    Case("c1_surrogates", lambda ctx: add(after_imports(light(), "raise RuntimeError('cell \\ud800 text')"),
+                                          "def kl_normal(*args):\n    raise ValueError('bad \\udcff value')"),
+         LIGHT_POINTS - POINTS["kl_normal"], cls="1", expect={"kl_normal": "error"},
+         messages={"kl_normal": "bad \ufffd value"}, feedback=("cell \ufffd text",)),
+    Case("c1_latin1_folder", lambda ctx: light(), LIGHT_POINTS, cls="1", folder=b"zo\xeb-latin1"),
+    Case("c1_forged_event_dies", lambda ctx: after_imports(light(), forge(
+        {"event": "cell_end", "index": "x", "seconds": 0, "error": None}) + "import os\nos._exit(1)\n"),
+         LIGHT_POINTS, cls="1", feedback=("malformed message",)),
+    Case("c1_strange_json_types", lambda ctx: json.dumps(
+        {"nbformat": 4, "nbformat_minor": "5", "metadata": [], "cells": [
+            {"cell_type": "code", "source": "x = 1", "id": 5, "metadata": {}, "outputs": []}]}).encode(),
+         0.0, cls="1", expect={"*": "missing"}),
+    # the worker stops reading after w1_cdf answers: the next request (w2_gaussian's) cannot be written
+    Case("c1_stops_reading", lambda ctx: add(light(), STOPS_READING),
+         LIGHT_POINTS - POINTS["w1_cdf"] - POINTS["w2_gaussian"], cls="1",
+         expect={"w1_cdf": "failed", "w2_gaussian": "timeout"}, messages={"w2_gaussian": "timed out"}),
+    Case("c1_fifo", lambda ctx: Planted(_fifo), 0.0, cls="1", expect={"*": "invalid"},
+         messages={"kl_normal": "is a FIFO"}),
+    Case("c1_proc_self_mem", lambda ctx: _symlink_to("/proc/self/mem"), 0.0, cls="1", expect={"*": "invalid"},
+         messages={"kl_normal": "symbolic link"}),
+    Case("c1_sparse_tib", lambda ctx: Planted(_sparse), 0.0, cls="1", expect={"*": "invalid"},
+         messages={"kl_normal": "clear its outputs"}),
+    # -- class 2: a submission that points elsewhere is refused, never followed
+    Case("c2_link_to_solution", lambda ctx: _symlink_to(str(paths.SOLUTIONS / f"{A}.ipynb")), 0.0, cls="2",
+         expect={"*": "invalid"}, messages={"kl_normal": "symbolic link"}),
+    Case("c2_link_to_classmate", lambda ctx: _symlink_to(f"../light_honest/{A}.ipynb"), 0.0, cls="2",
+         expect={"*": "invalid"}, messages={"kl_normal": "symbolic link"}),
+    Case("c2_folder_is_a_link", lambda ctx: Planted(_folder_symlink), 0.0, cls="2", expect={"*": "invalid"},
+         messages={"kl_normal": "submission folder is a symbolic link"}),
+    Case("c2_hardlink_outside", lambda ctx: Planted(_hardlink_outside), 0.0, cls="2", expect={"*": "invalid"},
+         messages={"kl_normal": "hard link"}),
+    Case("c2_device", lambda ctx: Planted(_device), 0.0, cls="2", expect={"*": "invalid"}),
+    # -- class 3: nothing hidden (test source, inputs, snippets) or of the host reaches feedback
+    Case("c3_replays_hidden_requests", lambda ctx: add(light(), SPY), LIGHT_POINTS - POINTS["w1_cdf"], cls="3",
+         expect={"w1_cdf": "error"}, feedback=("REPLAY: ",)),
+    Case("c3_forged_missing_name", lambda ctx: add(light(), FORGED_MISSING), LIGHT_POINTS - POINTS["kl_monte_carlo"],
+         cls="3", expect={"kl_monte_carlo": "missing"}, feedback=("a name it needs is not defined",)),
+    Case("c3_host_paths", lambda ctx: add(light(), HOST_PATHS), LIGHT_POINTS - POINTS["kl_normal"], cls="3",
+         expect={"kl_normal": "error"}, messages={"kl_normal": "<course>"},
+         absent=(str(paths.ROOT), '"binds"', '"rlimits"')),
+    # -- class 4: what the TA opens (names are cheap to test on submissions without a notebook)
+    Case("c4_formula", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder='=HYPERLINK("evil","x")'),
+    Case("c4_formula_minus", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="-2+3"),
+    Case("c4_terminal_escapes", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"},
+         folder="esc\x1b[2J\x1b]0;owned\x07name"),
+    Case("c4_zoe", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zoe"),
+    Case("c4_zoe_diaeresis", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zo\u00eb"),
+    Case("c4_zoe_acute", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zo\u00e9"),
+    Case("c4_huge_message", lambda ctx: add(light(), 'def parallel_lines(theta):\n'
+                                                     '    return {"kl": "x" * 20_000_000, "js": 0.0, "w1": 0.0}'),
+         LIGHT_POINTS - POINTS["parallel_lines"], cls="4", expect={"parallel_lines": "failed"}),
+    Case("c4_control_characters", lambda ctx: add(light(), 'def kl_normal(*args):\n'
+                                                            '    raise ValueError("\\x1b]0;pwned\\x07\\x1b[2J\\r=cmd")'),
+         LIGHT_POINTS - POINTS["kl_normal"], cls="4", expect={"kl_normal": "error"},
+         messages={"kl_normal": "\\x1b]0;pwned"}),
+    # -- class 5: never more than --jobs workers, none outliving its student; answers bounded
+    Case("c5_forged_start_failures", lambda ctx: after_imports(after_imports(after_imports(
+        light(), forge({"event": "cell_end"})), forge({"event": "cell_end", "index": 10**9})),
+        forge({"event": "surprise", "index": 0})), LIGHT_POINTS, cls="5", feedback=("malformed message",)),
+    Case("c5_eight_million_lists", lambda ctx: add(light(), EIGHT_MILLION_LISTS), LIGHT_POINTS - POINTS["kl_normal"],
+         cls="5", expect={"kl_normal": "error"}, messages={"kl_normal": "message too large"}),
+    Case("c5_announces_huge_answer", lambda ctx: add(light(), ANNOUNCES_HUGE), LIGHT_POINTS - POINTS["w1_sorted"],
+         cls="5", expect={"w1_sorted": "error"}, messages={"w1_sorted": "answer too large"}),
+    Case("c5_too_many_items", lambda ctx: add(light(), "def kl_normal(*args):\n    return [0.0] * 1_000_000"),
+         LIGHT_POINTS - POINTS["kl_normal"], cls="5", expect={"kl_normal": "failed"},
+         messages={"kl_normal": "value too large"}),
+]
+
+
 def write_class(subs, out, cases=CASES):
-    """Write every case's submission under ``subs`` (the attacks may name ``subs`` and ``out``)."""
+    """Write every case's submission under ``subs`` (the attacks may name ``subs`` and ``out``).
+    Plain submissions first: planted ones may point at them."""
     ctx = {"subs": subs, "out": out}
-    for case in cases:
-        folder = subs / case.name
+    built = [(case, case.build(ctx)) for case in cases]
+    for case, content in sorted(built, key=lambda pair: isinstance(pair[1], Planted)):
+        folder = Path(os.fsdecode(os.path.join(os.fsencode(subs), os.fsencode(case.folder or case.name))))
         folder.mkdir(parents=True, exist_ok=True)
-        content = case.build(ctx)
         target = folder / f"{A}.ipynb"
         if content is None:
             (folder / "notes.txt").write_text("forgot to submit")
+        elif isinstance(content, Planted):
+            content.plant(folder, target, ctx)
         elif isinstance(content, bytes):
             target.write_bytes(content)
         else:

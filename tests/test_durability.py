@@ -1,6 +1,7 @@
 """Grades that survive: resume after a kill, idempotent re-runs, identical results, the
 nbgrader gradebook and the LMS export."""
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -88,6 +89,55 @@ def test_journal_entries_are_invalidated_by_a_new_submission_or_new_tests(tmp_pa
     assert log.lookup("ann", "digest-1") is None, "changed tests regrade everyone"
     (tmp_path / ".journal" / "ann.json").write_text("{half a file")
     assert log.lookup("ann", "digest-1") is None
+
+
+@pytest.mark.parametrize("entry", [
+    [1, 2, 3], "a string", None, 7,                                              # valid JSON, not an object
+    {"student": "ann", "submission": "d", "rows": 5},                             # no grader, rows not a list
+    {"rows": [1]}, {"rows": [{"bad": 1}]}, {"rows": []},                          # rows of the wrong shape
+    {"rows": [{"student": "ann", "assignment": A, "question": "kl_normal", "points": "3", "max_points": 3.0,
+               "status": "passed", "message": ""}]},                                # a number that is a string
+    {"rows": [{"student": "ann", "assignment": A, "question": "kl_normal", "points": float("nan"),
+               "max_points": 3.0, "status": "passed", "message": ""}]},
+    {"rows": [{"student": "bob", "assignment": A, "question": "kl_normal", "points": 3.0, "max_points": 3.0,
+               "status": "passed", "message": ""}]},                                # another student's row
+])
+def test_a_journal_entry_that_is_not_exactly_ours_means_grade_again(tmp_path, entry):
+    log = journal.Journal(tmp_path, A)
+    if isinstance(entry, dict):
+        entry = {"student": "ann", "grader": log.grader, "submission": "d", **entry}
+    (tmp_path / ".journal" / "ann.json").write_text(json.dumps(entry))
+    assert log.lookup("ann", "d") is None
+
+
+def test_a_journal_entry_with_other_questions_is_regraded(tmp_path):
+    log = journal.Journal(tmp_path, A)
+    log.record("ann", "d", [grade.report.Row("ann", A, "kl_normal", 3.0, 3.0, "passed")])
+    assert log.lookup("ann", "d", ["kl_normal"]) is not None
+    assert log.lookup("ann", "d", ["kl_normal", "js_divergence"]) is None
+
+
+def test_a_damaged_journal_entry_is_regraded_and_a_killed_runs_scratch_removed(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PRELOAD", "")
+    (tmp_path / "subs" / "ann").mkdir(parents=True)
+    (tmp_path / "subs" / "ann" / f"{A}.ipynb").write_bytes(b"[1]")  # invalid: no worker needed
+    (tmp_path / "out" / ".journal").mkdir(parents=True)
+    (tmp_path / "out" / ".journal" / "ann.json").write_text('{"student": "ann", "rows": [[1]]}')
+    (tmp_path / "out" / ".scratch" / "left-by-a-killed-run").mkdir(parents=True)
+    rows = grade.grade(A, tmp_path / "subs", tmp_path / "out", progress=lambda *_: None)
+    assert {r.status for r in rows} == {"invalid"}
+    assert not (tmp_path / "out" / ".scratch").exists()
+
+
+def test_two_runs_on_one_out_dir_at_once_are_refused(tmp_path):
+    import fcntl
+
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "out").mkdir()
+    with open(tmp_path / "out" / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(grade.SetupError, match="another grading run"):
+            grade.grade(A, tmp_path / "subs", tmp_path / "out", progress=lambda *_: None)
 
 
 def test_scores_land_in_the_nbgrader_gradebook_and_the_lms_export(small_class, tmp_path):

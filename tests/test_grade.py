@@ -6,6 +6,7 @@ student, assignment, question, points, max_points, status, message; feedback/<st
 import copy
 import csv
 import json
+import os
 import subprocess
 import sys
 import types
@@ -14,6 +15,7 @@ import nbformat
 import pytest
 
 from autograder import grade, mutants, paths
+from autograder.grade import report, submission
 from autograder.sandbox import Limits
 from conftest import ROOT, once_per_session
 
@@ -176,7 +178,68 @@ def test_feedback_never_shows_hidden_test_source_or_expected_values(graded):
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{page.name} shows hidden test lines: {leaked[:2]}"
     wrong = (graded["out"] / "feedback" / "wrong_js_with_liar_result.html").read_text()
-    assert "hidden test js_matches_scipy: failed" in wrong
+    assert "hidden test js_matches_scipy failed: " in wrong
+
+
+def test_details_keep_the_graders_own_messages_for_tas(graded):
+    d = json.loads((graded["out"] / "details" / "wrong_js_with_liar_result.json").read_text())
+    assert {"tests", "seconds", "cell_events", "starts", "student"} <= set(d)
+    by = {t["test"]: t for t in d["tests"]}
+    assert set(by["js_matches_scipy"]) >= {"question", "test", "hidden", "status", "message", "seconds"}
+    assert by["js_matches_scipy"]["status"] == "failed" and "JS" in by["js_matches_scipy"]["message"]
+    assert all(len(t["message"]) < 9000 for t in d["tests"])
+
+
+# -- reading submissions: refused by lstat, never followed -----------------------------------------
+
+def hard_link(outside, target):
+    outside.write_text("{}")
+    os.link(outside, target)
+
+
+def plant(tmp_path, how):
+    folder = tmp_path / "subs" / "s"
+    folder.mkdir(parents=True)
+    target = folder / f"{A}.ipynb"
+    how(folder, target)
+    return tmp_path / "subs"
+
+
+@pytest.mark.parametrize("how, status, reason", [
+    (lambda f, t: None, "missing", f"no {A}.ipynb"),
+    (lambda f, t: t.symlink_to(paths.SOLUTIONS / f"{A}.ipynb"), "invalid", "symbolic link"),
+    (lambda f, t: t.symlink_to("/proc/self/mem"), "invalid", "symbolic link"),
+    (lambda f, t: t.symlink_to("/nonexistent"), "invalid", "symbolic link"),
+    (lambda f, t: os.mkfifo(t), "invalid", "a FIFO"),
+    (lambda f, t: t.mkdir(), "invalid", "a folder"),
+    (lambda f, t: hard_link(f.parent.parent / "elsewhere.ipynb", t), "invalid", "hard link"),
+    (lambda f, t: open(t, "wb").truncate(1 << 40), "invalid", "limit 64 MB"),
+])
+def test_a_notebook_that_is_not_a_plain_file_of_its_own_is_refused_unread(tmp_path, how, status, reason):
+    subs = plant(tmp_path, how)
+    with pytest.raises(submission.Unusable, match=reason) as refused:
+        submission.read(subs, "s", f"{A}.ipynb")
+    assert refused.value.status == status
+
+
+def test_a_student_folder_that_is_a_link_is_refused(tmp_path):
+    (tmp_path / "subs" / "real").mkdir(parents=True)
+    (tmp_path / "subs" / "real" / f"{A}.ipynb").write_text("{}")
+    (tmp_path / "subs" / "alias").symlink_to(tmp_path / "subs" / "real")
+    assert submission.read(tmp_path / "subs", "real", f"{A}.ipynb") == b"{}"
+    with pytest.raises(submission.Unusable, match="submission folder is a symbolic link"):
+        submission.read(tmp_path / "subs", "alias", f"{A}.ipynb")
+
+
+def test_student_ids_are_printable_and_unique_even_for_undecodable_names(tmp_path):
+    base = os.fsencode(tmp_path)
+    for name in (b"zo\xeb", b"zo\\xeb", b"esc\x1bname", b"plain", b".hidden"):
+        os.mkdir(os.path.join(base, name))
+    (tmp_path / "a_file").write_text("not a student")
+    ids = submission.students(tmp_path)
+    assert set(ids) == {"zo\\xeb", "zo\\xeb~2", "esc\\x1bname", "plain"}
+    assert {os.fsencode(folder) for folder in ids.values()} == {b"zo\xeb", b"zo\\xeb", b"esc\x1bname", b"plain"}
+    assert len({report.safe_name(s) for s in ids}) == 4
 
 
 def test_other_students_do_not_change_an_honest_grade(graded, tmp_path):
