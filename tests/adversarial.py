@@ -420,17 +420,20 @@ def w1_cdf(x, y):
     return 0.0
 '''
 
-EIGHT_MILLION_LISTS = WORKER_GLOBALS + '''
-def kl_normal(mu1, sigma1, mu2, sigma2):
-    worker_globals()["send"]({"ok": True, "value": [[]] * 8_000_000})   # 24 MB of empty lists
-    return 0.0
-'''
-
-ANNOUNCES_HUGE = WORKER_GLOBALS + '''
+# Answers too big to decode, each refused before it costs the grader memory: 24 MB of empty
+# lists forged through the worker's own send, an answer announced as 4 GB, a million floats.
+OVERSIZED_ANSWERS = WORKER_GLOBALS + '''
 import os, struct
-def w1_sorted(x, y):
-    os.write(worker_globals()["ANSWERS"], struct.pack(">I", 2**32 - 1))   # "an answer of 4 GB follows"
+def kl_normal(mu1, sigma1, mu2, sigma2):
+    worker_globals()["send"]({"ok": True, "value": [[]] * 8_000_000})
     return 0.0
+
+def w1_sorted(x, y):
+    os.write(worker_globals()["ANSWERS"], struct.pack(">I", 2**32 - 1))
+    return 0.0
+
+def js_divergence(p, q):
+    return [0.0] * 1_000_000
 '''
 
 CASES += [
@@ -486,24 +489,20 @@ CASES += [
     Case("c4_zoe", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zoe"),
     Case("c4_zoe_diaeresis", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zo\u00eb"),
     Case("c4_zoe_acute", lambda ctx: None, 0.0, cls="4", expect={"*": "missing"}, folder="zo\u00e9"),
-    Case("c4_huge_message", lambda ctx: add(light(), 'def parallel_lines(theta):\n'
-                                                     '    return {"kl": "x" * 20_000_000, "js": 0.0, "w1": 0.0}'),
-         LIGHT_POINTS - POINTS["parallel_lines"], cls="4", expect={"parallel_lines": "failed"}),
-    Case("c4_control_characters", lambda ctx: add(light(), 'def kl_normal(*args):\n'
-                                                            '    raise ValueError("\\x1b]0;pwned\\x07\\x1b[2J\\r=cmd")'),
-         LIGHT_POINTS - POINTS["kl_normal"], cls="4", expect={"kl_normal": "error"},
-         messages={"kl_normal": "\\x1b]0;pwned"}),
+    Case("c4_huge_and_control_messages", lambda ctx: add(light(), 'def parallel_lines(theta):\n'
+                                                                   '    return {"kl": "x" * 20_000_000, "js": 0.0, "w1": 0.0}\n\n'
+                                                                   'def kl_normal(*args):\n'
+                                                                   '    raise ValueError("\\x1b]0;pwned\\x07\\x1b[2J\\r=cmd")'),
+         LIGHT_POINTS - POINTS["parallel_lines"] - POINTS["kl_normal"], cls="4",
+         expect={"parallel_lines": "failed", "kl_normal": "error"}, messages={"kl_normal": "\\x1b]0;pwned"}),
     # -- class 5: never more than --jobs workers, none outliving its student; answers bounded
     Case("c5_forged_start_failures", lambda ctx: after_imports(after_imports(after_imports(
         light(), forge({"event": "cell_end"})), forge({"event": "cell_end", "index": 10**9})),
         forge({"event": "surprise", "index": 0})), LIGHT_POINTS, cls="5", feedback=("malformed message",)),
-    Case("c5_eight_million_lists", lambda ctx: add(light(), EIGHT_MILLION_LISTS), LIGHT_POINTS - POINTS["kl_normal"],
-         cls="5", expect={"kl_normal": "error"}, messages={"kl_normal": "message too large"}),
-    Case("c5_announces_huge_answer", lambda ctx: add(light(), ANNOUNCES_HUGE), LIGHT_POINTS - POINTS["w1_sorted"],
-         cls="5", expect={"w1_sorted": "error"}, messages={"w1_sorted": "answer too large"}),
-    Case("c5_too_many_items", lambda ctx: add(light(), "def kl_normal(*args):\n    return [0.0] * 1_000_000"),
-         LIGHT_POINTS - POINTS["kl_normal"], cls="5", expect={"kl_normal": "failed"},
-         messages={"kl_normal": "value too large"}),
+    Case("c5_oversized_answers", lambda ctx: add(light(), OVERSIZED_ANSWERS),
+         LIGHT_POINTS - POINTS["kl_normal"] - POINTS["w1_sorted"] - POINTS["js_divergence"], cls="5",
+         expect={"kl_normal": "error", "w1_sorted": "error", "js_divergence": "failed"},
+         messages={"kl_normal": "message too large", "w1_sorted": "answer too large", "js_divergence": "value too large"}),
 ]
 
 

@@ -66,10 +66,11 @@ class Assignment:
 
     @property
     def order(self):
-        """The order tests run in: every public test, then every hidden one (each in question
-        order). While public tests run, the worker has seen no hidden test's call, so nothing a
-        public test shows can replay one; what hidden tests show is fixed text."""
-        return [t for t in self.tests if not t.hidden] + [t for t in self.tests if t.hidden]
+        """The order tests run in, as indices into ``tests``: every public test, then every hidden
+        one (each in question order). While public tests run, the worker has seen no hidden
+        test's call, so nothing a public test shows can replay one; hidden tests show fixed text."""
+        return ([i for i, t in enumerate(self.tests) if not t.hidden] +
+                [i for i, t in enumerate(self.tests) if t.hidden])
 
 
 def load_assignment(name):
@@ -98,56 +99,50 @@ def load_assignment(name):
 def grade_student(assignment, student, raw, scratch, limits=None):
     """Grade one submission (its bytes). Returns (rows, per-question outcomes shown to the
     student, cell events, details for TAs)."""
-    questions = assignment.questions
     notes = []
     try:
         cells = submission.code_cells(raw, notes)
     except submission.Unusable as problem:
         return unusable(assignment, student, problem)
     limits = limits or Limits()
-    scratch = Path(scratch)
-    main = Session(cells, scratch / "main", limits)
+    main = Session(cells, Path(scratch) / "main", limits)
     main.events += [CellEvent(-1, "note", n) for n in notes]
     outcomes, failed = _run_own(assignment, main)
-    redo = {}  # test index -> the functions replaced by their reference
-    for i, t in enumerate(assignment.order):
-        names = assignment.references.replaced(t, failed)
-        if names:
-            redo[i] = names
-    before = {i: outcomes.get(i) for i in redo}
-    starts = 0
-    for k, names in enumerate(sorted(set(redo.values()), key=sorted)):
-        group = [i for i, n in redo.items() if n == names]
-        got, n_starts = _run_substituted(assignment, group, names, cells, main, scratch / f"reference{k}", limits)
+    # tests whose question uses a failed question's function: again, with the reference in place
+    replaced = {i: assignment.references.replaced(assignment.tests[i], failed) for i in assignment.order}
+    replaced = {i: names for i, names in replaced.items() if names}
+    before = {i: outcomes[i] for i in replaced if i in outcomes}
+    reference_starts = 0
+    for k, names in enumerate(sorted(set(replaced.values()), key=sorted)):
+        group = [i for i in assignment.order if replaced.get(i) == names]
+        got, starts = _run_substituted(assignment, group, names, cells, main, Path(scratch) / f"reference{k}", limits)
         outcomes.update(got)
-        starts += n_starts
-    rows, shown, tests = [], {}, []
-    by_test = {id(t): i for i, t in enumerate(assignment.order)}
-    for q, max_points in questions.items():
-        mine = [(i, outcomes[i]) for i in sorted(outcomes) if assignment.order[i].question == q]
-        mine.sort(key=lambda pair: assignment.tests.index(assignment.order[pair[0]]))
-        messages = {i: _student_message(o, redo.get(i), assignment.public_names) for i, o in mine}
-        points = sum(o.points for _, o in mine)
-        bad = sorted((pair for pair in mine if pair[1].status != "passed"),
-                     key=lambda pair: STATUS_ORDER.index(pair[1].status))
-        status = bad[0][1].status if bad else "passed"
-        rows.append(report.Row(student, assignment.name, q, points, max_points, status,
-                               messages[bad[0][0]] if bad else ""))
-        shown[q] = [(o.test.name, o.test.points, o.test.hidden, o.status, messages[i]) for i, o in mine]
-    for t in assignment.tests:
-        i = by_test[id(t)]
-        o = outcomes[i]
-        entry = {"question": t.question, "test": t.name, "hidden": t.hidden, "status": o.status,
-                 "message": text.clean(stable(o.message), text.DETAIL_CHARS), "seconds": round(o.seconds, 3),
-                 "substituted": sorted(redo.get(i, ()))}
-        if i in redo and before[i] is not None:
-            entry["before_substitution"] = {"status": before[i].status,
-                                            "message": text.clean(stable(before[i].message), text.DETAIL_CHARS)}
-        tests.append(entry)
+        reference_starts += starts
+    shown = {i: _student_message(o, replaced.get(i), assignment.public_names) for i, o in outcomes.items()}
+    rows, per_question = [], {}
+    for q, max_points in assignment.questions.items():
+        mine = [i for i, t in enumerate(assignment.tests) if t.question == q]
+        bad = sorted((i for i in mine if outcomes[i].status != "passed"),
+                     key=lambda i: STATUS_ORDER.index(outcomes[i].status))
+        rows.append(report.Row(student, assignment.name, q, sum(outcomes[i].points for i in mine), max_points,
+                               outcomes[bad[0]].status if bad else "passed", shown[bad[0]] if bad else ""))
+        per_question[q] = [(t.name, t.points, t.hidden, outcomes[i].status, shown[i])
+                           for i in mine for t in [assignment.tests[i]]]
     events = [CellEvent(e.index, e.status, text.clean(stable(e.message))) for e in main.events]
-    details = {"student": student, "tests": tests, "cell_events": [dataclasses.asdict(e) for e in events],
-               "starts": main.starts, "reference_starts": starts}
-    return rows, shown, events, details
+    details = {"student": student, "tests": [], "cell_events": [dataclasses.asdict(e) for e in events],
+               "starts": main.starts, "reference_starts": reference_starts}
+    for i, t in enumerate(assignment.tests):
+        entry = {"question": t.question, "test": t.name, "hidden": t.hidden, "status": outcomes[i].status,
+                 "message": _for_tas(outcomes[i]), "seconds": round(outcomes[i].seconds, 3),
+                 "substituted": sorted(replaced.get(i, ()))}
+        if i in before:
+            entry["before_substitution"] = {"status": before[i].status, "message": _for_tas(before[i])}
+        details["tests"].append(entry)
+    return rows, per_question, events, details
+
+
+def _for_tas(outcome):
+    return text.clean(stable(outcome.message), text.DETAIL_CHARS)
 
 
 def unusable(assignment, student, problem):
@@ -160,13 +155,14 @@ def unusable(assignment, student, problem):
 
 
 def _run_own(assignment, session):
-    """Every test in ``assignment.order`` with the student's own functions, except those that
+    """Every test (in ``assignment.order``) with the student's own functions, except those that
     use a function of a question already failed (they run later, with the reference).
     Returns ({test index: Outcome}, the questions that failed a test)."""
     nb = RemoteNotebook(session)
     outcomes, failed = {}, set()
     try:
-        for i, t in enumerate(assignment.order):
+        for i in assignment.order:
+            t = assignment.tests[i]
             if assignment.references.replaced(t, failed):
                 continue
             outcomes[i] = _run(t, nb, session.limits)
@@ -183,12 +179,12 @@ def _run_substituted(assignment, group, names, cells, main, scratch, limits):
     worker held the reference). Returns ({index: Outcome}, worker starts)."""
     if main.verdict is not None:  # the notebook cannot run at all: a re-run would not either
         status, reason = main.verdict
-        return {i: checks.Outcome(assignment.order[i], status, f"not run: {reason}") for i in group}, 0
+        return {i: checks.Outcome(assignment.tests[i], status, f"not run: {reason}") for i in group}, 0
     define = [assignment.references.sources[n] for n in sorted(names)]
     session = Session(cells, scratch, limits, define=define, skip=main.skip)
     nb = RemoteNotebook(session)
     try:
-        return {i: _run(assignment.order[i], nb, limits) for i in group}, session.starts
+        return {i: _run(assignment.tests[i], nb, limits) for i in group}, session.starts
     finally:
         session.close()
 
@@ -280,7 +276,7 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
 
 
 def _grade_batch(assignment, submissions_dir, out_dir, students, jobs, limits, progress, gradebook, regrade):
-    log = journal.Journal(out_dir, assignment.name, assignment.references.fingerprint)
+    log = journal.Journal(out_dir, assignment.name, assignment.references.fingerprint, limits or Limits())
     work = out_dir / ".scratch"  # a killed run's leftovers are removed by the next run
     shutil.rmtree(work, ignore_errors=True)
     for path, placeholder in ((submissions_dir, "<submissions>"), (out_dir, "<out>"), (work, "<scratch>")):

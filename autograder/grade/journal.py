@@ -2,7 +2,7 @@
 
 ``OUT_DIR/.journal/<student>.json`` holds a student's rows with the fingerprints of what
 produced them: the submitted bytes and the grader (its tests, the reference code it may
-substitute, and its own code). A re-run reuses every entry whose fingerprints still match,
+substitute, its own code and its limits). A re-run reuses every entry whose fingerprints still match,
 grades the rest, and rebuilds grades.csv from all of them, so a run killed halfway resumes
 without lost or duplicated rows, and re-running a finished batch changes nothing. An entry is
 trusted only if it is exactly what ``record`` writes: anything else (half a file, valid JSON of
@@ -19,8 +19,11 @@ from ..sandbox import WORKER
 from . import report
 
 MAX_ENTRY_BYTES = 1 << 20
-_GRADER_CODE = [Path(__file__).parent, WORKER.parent, paths.ROOT / "course_utils" / "wire.py",
-                paths.ROOT / "course_utils" / "checks.py"]
+HERE = Path(__file__).parent
+# the code that decides a grade (not the gradebook, the export or the sandbox's launcher)
+GRADER_CODE = [HERE / f"{name}.py" for name in ("__init__", "journal", "reference", "report", "session",
+                                                 "submission", "text")] + [
+    WORKER, paths.ROOT / "course_utils" / "wire.py", paths.ROOT / "course_utils" / "checks.py"]
 
 
 def digest(raw):
@@ -33,24 +36,23 @@ def _file(path):
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
 
 
-def grader_digest(assignment, reference=""):
+def grader_digest(assignment, reference="", limits=None):
     """Changes whenever the tests, the reference code they may substitute (``reference``: its
-    fingerprint) or the grader's own code change: then every student is regraded."""
+    fingerprint), the grader's own code or the limits (``limits``: timeouts decide grades too)
+    change: then every student is regraded."""
     h = hashlib.sha256()
-    for path in (paths.CHECKS / f"{assignment}.py", paths.TESTS / assignment / "hidden.py"):
-        h.update(_file(path).encode())
-    for item in _GRADER_CODE:
-        for path in sorted(item.glob("*.py")) if item.is_dir() else [item]:
-            h.update(path.name.encode() + _file(path).encode())
+    for path in (paths.CHECKS / f"{assignment}.py", paths.TESTS / assignment / "hidden.py", *GRADER_CODE):
+        h.update(path.name.encode() + _file(path).encode())
     h.update(reference.encode())
+    h.update(json.dumps(dataclasses.asdict(limits) if limits is not None else None, sort_keys=True).encode())
     return h.hexdigest()
 
 
 class Journal:
-    def __init__(self, out_dir, assignment, reference=""):
+    def __init__(self, out_dir, assignment, reference="", limits=None):
         self.folder = Path(out_dir) / ".journal"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.grader = grader_digest(assignment, reference)
+        self.grader = grader_digest(assignment, reference, limits)
 
     def _path(self, student):
         return self.folder / f"{report.safe_name(student)}.json"

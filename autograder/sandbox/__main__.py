@@ -26,7 +26,7 @@ def startup_ms(mode, scratch):
     start = time.perf_counter()
     worker = Worker(scratch, limits, sandbox=chosen)
     try:
-        worker.send({"op": "start", "cells": [], "skip": [], "seed": 0})
+        worker.send({"op": "start", "cells": [], "skip": [], "seed": 0}, timeout=60)
         assert worker.receive(60).get("event") == "ready"
         total = (time.perf_counter() - start) * 1000
         steps = [json.loads(line) for line in os.read(worker._status_r, 1 << 16).decode().splitlines()]

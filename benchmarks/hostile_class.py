@@ -1,0 +1,115 @@
+"""The hostile class of `tests/adversarial.py`: cases and wall time per defect class, and what
+the attackers cost the honest students.
+
+    python benchmarks/hostile_class.py [--jobs 2] [--classes 1 2 ...] [--skip-classes]
+
+Prints, for each class (issue 10's defect classes 1-5, "round 1" for the first audit's cases,
+"control" for the honest students), the number of cases and the wall time of grading that
+class alone (`python -m autograder grade --jobs J`, the suite's timeouts); then grades the
+whole class in one batch and the controls alone, and prints each control's seconds in the
+hostile batch vs alone (the goal: within 1.5x) and the most workers alive at once.
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import adversarial  # noqa: E402
+from autograder.grade import report  # noqa: E402
+
+TIMEOUTS = ["--cell-timeout", "6", "--test-timeout", "6"]
+
+
+def launchers(parent):
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                count += ppid == parent and b"launch.py" in f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+    return count
+
+
+def grade(cases, folder, jobs):
+    """Grade ``cases`` in ``folder``: (wall seconds, {student: seconds}, most workers alive)."""
+    adversarial.write_class(folder / "subs", folder / "out", cases)
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", adversarial.A, str(folder / "subs"),
+                             "--out", str(folder / "out"), "--jobs", str(jobs), *TIMEOUTS], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    most, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            most[0] = max(most[0], launchers(proc.pid))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    done.set()
+    watcher.join()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"grading failed: {err[-2000:]}")
+    seconds = {}
+    for case in cases:
+        path = folder / "out" / "details" / f"{report.safe_name(case.student)}.json"
+        seconds[case.name] = json.loads(path.read_text()).get("seconds", 0.0)
+    return wall, seconds, most[0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--classes", nargs="*", help="only these classes (default: all)")
+    parser.add_argument("--skip-classes", action="store_true", help="only the whole batch and the controls alone")
+    args = parser.parse_args(argv)
+    active = {p.name for p in adversarial_protections() if p.active}
+    cases = [c for c in adversarial.CASES if set(c.needs) <= active]
+    by_class = collections.defaultdict(list)
+    for case in cases:
+        by_class[case.cls].append(case)
+    chosen = args.classes or sorted(by_class, key=lambda k: (not k.isdigit(), k))
+    controls = by_class["control"]
+    print(f"{len(cases)} cases ({len(adversarial.CASES) - len(cases)} skipped: protections inactive), "
+          f"--jobs {args.jobs}, timeouts {' '.join(TIMEOUTS)}")
+    with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
+        tmp = Path(tmp)
+        if not args.skip_classes:
+            print(f"{'class':>10}  {'cases':>5}  {'wall s':>7}  {'most workers':>12}")
+            for name in chosen:
+                wall, _, most = grade(by_class[name], tmp / f"class-{name}", args.jobs)
+                print(f"{name:>10}  {len(by_class[name]):>5}  {wall:>7.1f}  {most:>12}")
+        wall, hostile, most = grade(cases, tmp / "all", args.jobs)
+        print(f"whole class: {len(cases)} cases in {wall:.1f} s, at most {most} workers alive (--jobs {args.jobs})")
+        shutil.rmtree(tmp / "all", ignore_errors=True)
+        _, alone, _ = grade(controls, tmp / "controls", args.jobs)
+        print(f"{'control':>16}  {'in the batch s':>14}  {'alone s':>8}  ratio (goal <= 1.5)")
+        for case in controls:
+            ratio = hostile[case.name] / alone[case.name] if alone[case.name] else float("nan")
+            print(f"{case.name:>16}  {hostile[case.name]:>14.1f}  {alone[case.name]:>8.1f}  {ratio:.2f}")
+    return 0
+
+
+def adversarial_protections():
+    from autograder.sandbox import protections
+
+    return protections().protections
+
+
+if __name__ == "__main__":
+    sys.exit(main())
