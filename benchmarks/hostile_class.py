@@ -12,12 +12,9 @@ hostile batch vs alone (the goal: within 1.5x) and the most workers alive at onc
 import argparse
 import collections
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,46 +27,21 @@ from autograder.grade import report  # noqa: E402
 TIMEOUTS = ["--cell-timeout", "6", "--test-timeout", "6"]
 
 
-def launchers(parent):
-    count = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                count += ppid == parent and b"launch.py" in f.read()
-        except (OSError, ValueError, IndexError):
-            continue
-    return count
-
-
 def grade(cases, folder, jobs):
-    """Grade ``cases`` in ``folder``: (wall seconds, {student: seconds}, most workers alive)."""
+    """Grade ``cases`` in ``folder``: (wall seconds, {case: seconds}, most workers alive at once)."""
     adversarial.write_class(folder / "subs", folder / "out", cases)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", adversarial.A, str(folder / "subs"),
-                             "--out", str(folder / "out"), "--jobs", str(jobs), *TIMEOUTS], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    most, done = [0], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            most[0] = max(most[0], launchers(proc.pid))
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    _, err = proc.communicate()
-    done.set()
-    watcher.join()
+    result, most = adversarial.run_watching_workers(
+        [sys.executable, "-m", "autograder", "grade", adversarial.A, str(folder / "subs"), "--out", str(folder / "out"),
+         "--jobs", str(jobs), *TIMEOUTS], ROOT)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"grading failed: {err[-2000:]}")
+    if result.returncode != 0:
+        raise SystemExit(f"grading failed: {result.stderr[-2000:]}")
     seconds = {}
     for case in cases:
         path = folder / "out" / "details" / f"{report.safe_name(case.student)}.json"
         seconds[case.name] = json.loads(path.read_text()).get("seconds", 0.0)
-    return wall, seconds, most[0]
+    return wall, seconds, most
 
 
 def main(argv=None):

@@ -19,6 +19,9 @@ import dataclasses
 import json
 import os
 import stat
+import subprocess
+import threading
+import time
 
 import nbformat
 from pathlib import Path
@@ -421,19 +424,21 @@ def w1_cdf(x, y):
 '''
 
 # Answers too big to decode, each refused before it costs the grader memory: 24 MB of empty
-# lists forged through the worker's own send, an answer announced as 4 GB, a million floats.
+# lists forged through the worker's own send, a million floats, an answer announced as 4 GB.
 OVERSIZED_ANSWERS = WORKER_GLOBALS + '''
-import os, struct
 def kl_normal(mu1, sigma1, mu2, sigma2):
     worker_globals()["send"]({"ok": True, "value": [[]] * 8_000_000})
     return 0.0
 
+def js_divergence(p, q):
+    return [0.0] * 1_000_000
+'''
+
+ANNOUNCES_HUGE = WORKER_GLOBALS + '''
+import os, struct
 def w1_sorted(x, y):
     os.write(worker_globals()["ANSWERS"], struct.pack(">I", 2**32 - 1))
     return 0.0
-
-def js_divergence(p, q):
-    return [0.0] * 1_000_000
 '''
 
 CASES += [
@@ -500,9 +505,11 @@ CASES += [
         light(), forge({"event": "cell_end"})), forge({"event": "cell_end", "index": 10**9})),
         forge({"event": "surprise", "index": 0})), LIGHT_POINTS, cls="5", feedback=("malformed message",)),
     Case("c5_oversized_answers", lambda ctx: add(light(), OVERSIZED_ANSWERS),
-         LIGHT_POINTS - POINTS["kl_normal"] - POINTS["w1_sorted"] - POINTS["js_divergence"], cls="5",
-         expect={"kl_normal": "error", "w1_sorted": "error", "js_divergence": "failed"},
-         messages={"kl_normal": "message too large", "w1_sorted": "answer too large", "js_divergence": "value too large"}),
+         LIGHT_POINTS - POINTS["kl_normal"] - POINTS["js_divergence"], cls="5",
+         expect={"kl_normal": "error", "js_divergence": "failed"},
+         messages={"kl_normal": "message too large", "js_divergence": "value too large"}),
+    Case("c5_announces_huge_answer", lambda ctx: add(light(), ANNOUNCES_HUGE), LIGHT_POINTS - POINTS["w1_sorted"],
+         cls="5", expect={"w1_sorted": "error"}, messages={"w1_sorted": "answer too large"}),
 ]
 
 
@@ -523,3 +530,38 @@ def write_class(subs, out, cases=CASES):
             target.write_bytes(content)
         else:
             nbformat.write(content, target)
+
+
+def launchers(parent):
+    """How many sandbox launchers (one per worker) the process ``parent`` has running now."""
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            if ppid == parent:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    count += b"launch.py" in f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+    return count
+
+
+def run_watching_workers(command, cwd):
+    """Run a grade ``command``: (its CompletedProcess, the most workers it had alive at once)."""
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    most, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            most[0] = max(most[0], launchers(proc.pid))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        stdout, stderr = proc.communicate(timeout=1800)
+    finally:
+        done.set()
+        watcher.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), most[0]

@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -62,40 +61,9 @@ def run_grade(subs, out, *extra):
                           timeout=1800)
 
 
-def launchers(parent):
-    """How many sandbox launchers (one per worker) ``parent`` has running now."""
-    count = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-            if ppid == parent:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    count += b"launch.py" in f.read()
-        except (OSError, ValueError, IndexError):
-            continue
-    return count
-
-
 def grade_watching_workers(subs, out):
-    """Grade ``subs`` as ``run_grade`` does, sampling the number of live workers throughout."""
-    proc = subprocess.Popen(grade_command(subs, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    most, done = [0], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            most[0] = max(most[0], launchers(proc.pid))
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        stdout, stderr = proc.communicate(timeout=1800)
-    finally:
-        done.set()
-        watcher.join()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), most[0]
+    """Grade ``subs`` as ``run_grade`` does, counting the live workers throughout."""
+    return adversarial.run_watching_workers(grade_command(subs, out), ROOT)
 
 
 def read_rows(out):

@@ -15,6 +15,7 @@ import dataclasses
 import fcntl
 import re
 import shutil
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -253,6 +254,7 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
     """
     assignment = load_assignment(assignment_name)
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
+    progress = _one_line_at_a_time(progress)
     if not submissions_dir.is_dir():
         raise SetupError(f"submissions folder {text.terminal(submissions_dir)} does not exist")
     if gradebook is not None and not (Path(gradebook) / "gradebook.db").exists():
@@ -273,6 +275,17 @@ def grade(assignment_name, submissions_dir, out_dir, jobs=1, limits=None, progre
                             regrade)
     finally:
         lock.close()
+
+
+def _one_line_at_a_time(progress):
+    """``progress`` for several grading threads: their lines never run into each other."""
+    lock = threading.Lock()
+
+    def say(line):
+        with lock:
+            progress(line)
+
+    return say
 
 
 def _grade_batch(assignment, submissions_dir, out_dir, students, jobs, limits, progress, gradebook, regrade):
