@@ -194,3 +194,6 @@ def test_hidden_feedback_is_fixed_text_whatever_the_worker_said():
                                    None, {"kl_normal"})
     assert "'kl_normal' is not defined" in named
     assert "a ValueError" in grade._student_message(checks.Outcome(hidden, "error", "ValueError: x"), None, set())
+    public = checks.Test("q", "check", 1.0, None, hint="is the sign right?")
+    assert grade._student_message(checks.Outcome(public, "failed", "got -0.5, expected 0.5"), None, set()) == \
+        "check: got -0.5, expected 0.5 (hint: is the sign right?)"

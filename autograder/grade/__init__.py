@@ -211,7 +211,8 @@ def _student_message(outcome, substituted, public_names):
     if status == "passed":
         return ""
     if not t.hidden:
-        return f"{t.name}: {text.clean(stable(outcome.message))}"
+        hint = f" (hint: {text.clean(t.hint)})" if t.hint else ""
+        return f"{t.name}: {text.clean(stable(outcome.message))}{hint}"
     if status == "missing":
         named = MISSING.match(outcome.message)  # the grader's own MissingName text
         name = named.group(1) if named else None
