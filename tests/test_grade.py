@@ -226,9 +226,12 @@ def test_a_student_folder_that_is_a_link_is_refused(tmp_path):
     (tmp_path / "subs" / "real").mkdir(parents=True)
     (tmp_path / "subs" / "real" / f"{A}.ipynb").write_text("{}")
     (tmp_path / "subs" / "alias").symlink_to(tmp_path / "subs" / "real")
+    (tmp_path / "subs" / "dangling").symlink_to(tmp_path / "nowhere")
+    assert set(submission.students(tmp_path / "subs")) == {"real", "alias", "dangling"}, "links get rows too"
     assert submission.read(tmp_path / "subs", "real", f"{A}.ipynb") == b"{}"
-    with pytest.raises(submission.Unusable, match="submission folder is a symbolic link"):
-        submission.read(tmp_path / "subs", "alias", f"{A}.ipynb")
+    for link in ("alias", "dangling"):
+        with pytest.raises(submission.Unusable, match="submission folder is a symbolic link"):
+            submission.read(tmp_path / "subs", link, f"{A}.ipynb")
 
 
 def test_student_ids_are_printable_and_unique_even_for_undecodable_names(tmp_path):

@@ -29,15 +29,14 @@ class Unusable(Exception):
 
 def students(submissions_dir):
     """{student id: folder name} for every student folder, sorted by id. Folders whose names
-    start with a dot are not students; symbolic links to folders are listed (``read`` refuses
-    them, so the TA sees a row); ids are printable and unique (a clash gets ``~2``, ``~3``)."""
+    start with a dot are not students; symbolic links (to a folder, a file or nowhere) are
+    listed, for ``read`` to refuse, so the TA sees a row; ids are printable and unique (a clash
+    gets ``~2``, ``~3``)."""
     found = []
     with os.scandir(submissions_dir) as entries:
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
             try:
-                if entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and entry.is_dir()):
+                if not entry.name.startswith(".") and (entry.is_dir(follow_symlinks=False) or entry.is_symlink()):
                     found.append(entry.name)
             except OSError:
                 continue
