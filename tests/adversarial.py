@@ -348,6 +348,11 @@ def _folder_symlink(folder, target, ctx):
     os.symlink(ctx["subs"] / "light_honest", folder)
 
 
+def _dangling_folder_symlink(folder, target, ctx):
+    os.rmdir(folder)
+    os.symlink(ctx["subs"] / "graduated-last-year", folder)
+
+
 def _hardlink_outside(folder, target, ctx):
     outside = ctx["subs"].parent / "outside.ipynb"
     nbformat.write(light(), outside)
@@ -475,6 +480,8 @@ CASES += [
          expect={"*": "invalid"}, messages={"kl_normal": "symbolic link"}),
     Case("c2_folder_is_a_link", lambda ctx: Planted(_folder_symlink), 0.0, cls="2", expect={"*": "invalid"},
          messages={"kl_normal": "submission folder is a symbolic link"}),
+    Case("c2_dangling_folder_link", lambda ctx: Planted(_dangling_folder_symlink), 0.0, cls="2",
+         expect={"*": "invalid"}, messages={"kl_normal": "submission folder is a symbolic link"}),
     Case("c2_hardlink_outside", lambda ctx: Planted(_hardlink_outside), 0.0, cls="2", expect={"*": "invalid"},
          messages={"kl_normal": "hard link"}),
     Case("c2_device", lambda ctx: Planted(_device), 0.0, cls="2", expect={"*": "invalid"}),
