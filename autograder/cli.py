@@ -13,7 +13,8 @@ def parser():
 
     sub.add_parser("fmt", help="normalise solutions/*.ipynb: strip outputs, ids, kernelspec")
 
-    g = sub.add_parser("grade", help="grade SUBMISSIONS_DIR/<student>/<ASSIGNMENT>.ipynb")
+    g = sub.add_parser("grade", help="grade SUBMISSIONS_DIR/<student>/<ASSIGNMENT>.ipynb "
+                                     "(or nbgrader's collected <student>/<ASSIGNMENT>/<ASSIGNMENT>.ipynb)")
     g.add_argument("assignment")
     g.add_argument("submissions")
     g.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
@@ -37,6 +38,8 @@ def parser():
     n = sub.add_parser("nbgrader", help="write an nbgrader course (source/, gradebook) from solutions/")
     n.add_argument("course_dir")
     n.add_argument("assignments", nargs="*")
+    n.add_argument("--course-id", default="genmod", help="nbgrader's course id (students pass it as --course)")
+    n.add_argument("--exchange", help="the exchange directory (nbgrader's Exchange.root), if not the default")
 
     d = sub.add_parser("demo", help="run solutions (fast), release, grade a demo class, print the table")
     d.add_argument("--out", default="out/demo")
@@ -49,7 +52,7 @@ def main(argv=None):
     if args.verb in ("release", "fmt"):
         from . import release as verb
     elif args.verb == "grade":
-        from . import grade as verb
+        from .grade import collected as verb
     elif args.verb == "export":
         from .grade import export as verb
     elif args.verb == "gradescope":
