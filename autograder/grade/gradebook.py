@@ -10,11 +10,13 @@ autograded question. Manual grades and comments typed in formgrader are never to
 writer at a time: the grader calls this from its main thread only (SQLite is not safe with
 concurrent writers).
 
-The ``autograded/`` copy is the student's notebook with its nbgrader cell metadata checked
-against the release: a cell keeps it only if its ``grade_id`` is one of the assignment's and
-appears once, and then with the release's metadata (so points or grade ids a student edited
-cannot confuse formgrader or ``generate_feedback``), and each ``grader.check`` cell shows the
-grader's verdict as its output (what a student may see: hidden tests by name only). A notebook that cannot be read at all is
+The ``autograded/`` copy is the student's notebook with its nbgrader cell metadata taken from
+the release, never from the submission: each release cell with a ``grade_id`` is matched to the
+student's cell with the same cell id, else (grade cells) the same ``grader.check("q")`` line or
+manual-question marker, and gets the release's metadata; every other cell gets none. So points or
+grade ids a student edited, duplicated or deleted cannot confuse formgrader or
+``generate_feedback``. Each ``grader.check`` cell shows the grader's verdict as its output (what a
+student may see: hidden tests by name only). A notebook that cannot be read at all is
 replaced there by a one-cell notebook that gives the reason, so formgrader and the feedback
 still say why the score is 0.
 """
@@ -24,6 +26,8 @@ import warnings
 from pathlib import Path
 
 import nbformat
+
+from ..release import markers
 
 
 def record(course_dir, assignment, student, notebook, rows):
@@ -96,23 +100,38 @@ def checked_notebook(path, release_path, rows):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(f"**This submission could not be graded:** {reason}")]
         return nb
-    reference = {}
-    if release_path.is_file():
-        for cell in nbformat.read(release_path, as_version=4).cells:
-            meta = cell.metadata.get("nbgrader")
-            if meta and meta.get("grade_id"):
-                reference[meta["grade_id"]] = (cell.cell_type, json.loads(json.dumps(meta)))
-    verdicts = {r.question: r for r in rows}
-    seen = set()
+    release = nbformat.read(release_path, as_version=4) if release_path.is_file() else nbformat.v4.new_notebook()
     for cell in nb.cells:
-        meta = cell.metadata.pop("nbgrader", None)
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if grade_id in reference and grade_id not in seen and reference[grade_id][0] == cell.cell_type:
-            cell.metadata["nbgrader"] = reference[grade_id][1]
-            seen.add(grade_id)
-            if cell.cell_type == "code" and grade_id in verdicts:
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict(verdicts[grade_id]))]
+        cell.metadata.pop("nbgrader", None)
+    verdicts = {r.question: r for r in rows}
+    taken = set()
+    for ref in release.cells:
+        meta = ref.metadata.get("nbgrader")
+        if not meta or not meta.get("grade_id"):
+            continue
+        cell = _counterpart(ref, nb.cells, taken)
+        if cell is None:
+            continue  # deleted by the student: formgrader shows the rest
+        taken.add(id(cell))
+        cell.metadata["nbgrader"] = json.loads(json.dumps(meta))
+        if cell.cell_type == "code" and meta["grade_id"] in verdicts:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=verdict(verdicts[meta["grade_id"]]))]
     return nb
+
+
+def _counterpart(ref, cells, taken):
+    """The student's cell for a release cell: the same cell id, else (for a grade cell) the
+    same ``grader.check`` line or manual-question marker."""
+    free = [c for c in cells if id(c) not in taken and c.cell_type == ref.cell_type]
+    same_id = [c for c in free if ref.get("id") and c.get("id") == ref.get("id")]
+    if same_id:
+        return same_id[0]
+    grade_id = ref.metadata["nbgrader"]["grade_id"]
+    if ref.cell_type == "code" and markers.kind(ref) == "check":
+        return next((c for c in free if markers.kind(c) == "check" and c.source.strip() == ref.source.strip()), None)
+    if markers.kind(ref) == "manual":
+        return next((c for c in free if (m := markers.MANUAL.search(c.source)) and m.group(1) == grade_id), None)
+    return None
 
 
 def verdict(row):
