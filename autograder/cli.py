@@ -31,6 +31,14 @@ def parser():
     e.add_argument("--out", required=True)
     e.add_argument("--gradebook", metavar="COURSE_DIR", help="add manual scores from this nbgrader gradebook")
 
+    c = sub.add_parser("report", help="OUT_DIR/report.html: what a TA needs to see about a graded class")
+    c.add_argument("out_dir", help="a graded OUT_DIR (grades.csv, details/)")
+
+    m = sub.add_parser("similarity", help="rank pairs of students whose answers share code (never runs it)")
+    m.add_argument("assignment")
+    m.add_argument("submissions", help="SUBMISSIONS/<student>/<A>.ipynb or nbgrader's collected tree")
+    m.add_argument("--out", required=True, help="where similarity.html and similarity.csv go")
+
     o = sub.add_parser("gradescope", help="otter-grader autograder zip for Gradescope, from the same tests")
     o.add_argument("assignment")
     o.add_argument("--out", required=True)
@@ -55,6 +63,10 @@ def main(argv=None):
         from .grade import collected as verb
     elif args.verb == "export":
         from .grade import export as verb
+    elif args.verb == "report":
+        from . import classreport as verb
+    elif args.verb == "similarity":
+        from . import similarity as verb
     elif args.verb == "gradescope":
         from .release import otter as verb
     elif args.verb == "nbgrader":

@@ -19,23 +19,13 @@ from autograder import grade
 from autograder.grade import export, gradebook
 from autograder.release import nbgrader as nbgrader_course
 from browser import chromium, jupyter_server, screenshot
-from conftest import ROOT, once_per_session
+from conftest import ROOT
+from graded import graded_class
 
 A = "01_divergences"
 QUESTION = "explain_mode_seeking"
 SCORE, COMMENT = 1.5, "Names the zero-forcing term; say why it picks a single mode."
 pytestmark = pytest.mark.xdist_group(A)  # beside tests/test_assignments.py, which grades the class
-
-
-def graded_class(graded_classes, tmp_path_factory, assignment):
-    """(submissions folder, graded OUT_DIR) of the session's generated class."""
-    graded_classes(assignment)  # grades it, once per session
-
-    def unexpected(folder):
-        raise AssertionError("graded_classes should have built this class")
-
-    base = once_per_session(tmp_path_factory, f"class-{assignment}", unexpected)
-    return base / "submissions", base / "out"
 
 
 def run(*argv):
