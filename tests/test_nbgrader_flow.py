@@ -5,10 +5,12 @@ An instructor and three students (real Unix accounts when root, as in CI; see
 and releases 01_divergences; each student fetches it, fills it in (ann: everything, ben: three
 questions, eve: a hostile notebook from the adversarial suite) and submits; the instructor
 collects, grades the collected tree with our sandboxed grader into the gradebook, grades ann's
-derivation by hand, generates and releases feedback; the students fetch it; the LMS export sums
+derivation by hand, reads the class report and the similarity ranking, generates and releases
+feedback; the students fetch it; the LMS export sums
 automatic and manual points. Each step's files, owners and totals are checked.
 """
 import csv
+import json
 import os
 import sys
 import time
@@ -144,6 +146,15 @@ def test_release_fetch_submit_collect_grade_feedback_export():
             assert {p.name for p in folder.iterdir()} >= {f"{A}.ipynb", "timestamp.txt", "submission_secret.txt"}
         autograded = nbformat.read(course / "autograded" / ann / A / f"{A}.ipynb", 4)
         assert any(MANUAL_ANSWER in c.source for c in autograded.cells), "formgrader shows the written answer"
+
+        # -- what the TA reads next: the class report and the similarity ranking, from the same trees
+        ta.run([PY, "-m", "autograder", "report", out])
+        summary = json.loads((out / "report.json").read_text())
+        assert summary["totals"] == totals and (out / "report.png").is_file()
+        ta.run([PY, "-m", "autograder", "similarity", A, course / "submitted", "--out", out / "similarity"])
+        with open(out / "similarity" / "similarity.csv", newline="") as f:
+            pairs = {frozenset((r["student_a"], r["student_b"])): float(r["score"]) for r in csv.DictReader(f)}
+        assert pairs[frozenset((ann, ben))] >= 0.9, "ben's three answers are ann's (both typed the reference)"
 
         # -- a TA grades ann's derivation by hand (tests/test_formgrader.py does it in the browser)
         ta.run([PY, "-c", f"""
