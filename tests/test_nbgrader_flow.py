@@ -12,6 +12,7 @@ automatic and manual points. Each step's files, owners and totals are checked.
 import csv
 import json
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -195,3 +196,43 @@ with Gradebook("sqlite:///{course / 'gradebook.db'}") as gb:
     print(f"\nnbgrader flow: {elapsed:.0f} s in all; steps (person, command, seconds):")
     for entry in log:
         print("  ", *entry)
+
+
+def test_tampered_or_unreadable_notebooks_cannot_break_formgrader_or_feedback(tmp_path):
+    """What reaches autograded/ (formgrader, generate_feedback) takes its nbgrader metadata from the
+    release: edited points, a duplicated or invented grade id, deleted metadata change nothing;
+    a file that is not a notebook becomes a page that says why it scored 0."""
+    from autograder.grade import gradebook, report
+
+    course = nbgrader_course.course(tmp_path / "course", [A], exchange=tmp_path)
+    tampered = mutants.student_copy(A)
+    cells = tampered.cells
+    check = next(c for c in cells if c.source.strip() == 'grader.check("js_divergence")')
+    del check.metadata["nbgrader"]                                    # metadata deleted
+    next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "kl_normal").metadata["nbgrader"]["points"] = 100
+    manual = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "explain_mode_seeking")
+    cells.append(nbformat.from_dict(json.loads(json.dumps(manual))))  # a grade id twice
+    cells[-1]["id"] = "copy-of-manual"
+    cells.append(nbformat.v4.new_code_cell("bonus = 1", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "points": 50, "grade_id": "bonus", "schema_version": 3}}))
+    questions = grade.load_assignment(A).questions
+    students = {"tampered": nbformat.writes(tampered).encode(), "unreadable": b'{"cells": ['}
+    for name, data in students.items():
+        (tmp_path / "subs" / name).mkdir(parents=True)
+        (tmp_path / "subs" / name / f"{A}.ipynb").write_bytes(data)
+        status, message = ("passed", "") if name == "tampered" else ("invalid", "the file is not valid notebook JSON")
+        rows = [report.Row(name, A, q, pts if name == "tampered" else 0.0, pts, status, message) for q, pts in questions.items()]
+        gradebook.record(course, A, name, tmp_path / "subs" / name / f"{A}.ipynb", rows)
+
+    release = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]
+               for c in nbformat.read(course / "release" / A / f"{A}.ipynb", 4).cells if c.metadata.get("nbgrader")}
+    copy = nbformat.read(course / "autograded" / "tampered" / A / f"{A}.ipynb", 4)
+    kept = [c.metadata["nbgrader"] for c in copy.cells if "nbgrader" in c.metadata]
+    assert sorted(m["grade_id"] for m in kept) == sorted(release) and all(m == release[m["grade_id"]] for m in kept)
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", A], cwd=course,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pages = {name: (course / "feedback" / name / A / f"{A}.html").read_text() for name in students}
+    full = sum(m["points"] for m in release.values() if m.get("grade"))
+    assert f"Score: {sum(questions.values()):.1f} / {full:.1f}" in pages["tampered"]
+    assert "could not be graded" in pages["unreadable"] and "not valid notebook JSON" in pages["unreadable"]
