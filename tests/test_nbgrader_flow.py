@@ -115,7 +115,8 @@ def test_release_fetch_submit_collect_grade_feedback_export():
 
         # -- the instructor collects
         collected = ta.run(["nbgrader", "collect", A], cwd=course)
-        assert "cheating attempt" not in collected.stderr, collected.stderr
+        if ta.real:  # nbgrader checks each submission's owner against the id it claims
+            assert "cheating attempt" not in collected.stderr, collected.stderr
         for student in students.values():
             folder = course / "submitted" / student.name / A
             assert (folder / f"{A}.ipynb").read_bytes() == (student.home / A / f"{A}.ipynb").read_bytes()
