@@ -5,9 +5,9 @@ As root (the suite and CI run as root on Debian), ``people(roles)`` makes a shar
 real Unix accounts with ``useradd`` (HOME under ``base/home``) and runs each command as that user, so
 nbgrader's exchange permissions, file owners and its "claims to be submitted by ... but is owned
 by ..." check are the real ones; the accounts are deleted afterwards. The venv's interpreter
-must be reachable by them: directories on its path that others cannot enter (e.g. a pyenv under
-``/root``, mode 700) get the search bit (``o+x``, not read) for the test and their mode back
-after it.
+and the course must be reachable by them: directories on their paths that others cannot enter
+(e.g. a pyenv or a clone under ``/root``, mode 700) get the search bit (``o+x``, not read) for
+the test and their mode back after it.
 
 Without root, accounts cannot be made: everyone is the current user with their own HOME, and
 students pass nbgrader's own ``--student ID`` to ``submit`` and ``fetch_feedback`` (the id
@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from autograder import paths
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -97,7 +99,8 @@ def people(roles):
     log, made, opened = [], [], []
     try:
         if real:
-            opened = _open_path_to(Path(sys.executable).resolve())
+            for folder in (Path(sys.executable).resolve().parent, Path(sys.prefix), Path(sys.base_prefix), paths.ROOT):
+                opened += _open_path_to(folder)  # the interpreter, the venv, the course
         out = {}
         for role in roles:
             name = f"{role}{suffix}"
@@ -121,9 +124,9 @@ def people(roles):
 
 
 def _open_path_to(target):
-    """Give others the search bit on every directory above ``target`` that lacks it."""
+    """Give others the search bit on ``target`` and every directory above it that lacks it."""
     changed = []
-    for folder in reversed(target.parents):
+    for folder in [*reversed(target.parents), target]:
         mode = folder.stat().st_mode
         if not mode & stat.S_IXOTH:
             changed.append((folder, stat.S_IMODE(mode)))

@@ -18,7 +18,6 @@ import time
 import warnings
 
 import nbformat
-import pytest
 
 import adversarial
 from autograder import grade, mutants, paths
