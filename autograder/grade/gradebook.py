@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from ..release import markers
+from .submission import refusal
 
 
 def record(course_dir, assignment, student, notebook, rows):
@@ -81,7 +82,7 @@ def _mirror(course_dir, assignment, submitted, autograded, rows):
     autograded.mkdir(parents=True)
     if submitted.is_dir():
         for path in submitted.iterdir():
-            if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
+            if path.suffix != ".ipynb" and refusal(path) is None:  # plain files of a sane size only
                 shutil.copyfile(path, autograded / path.name)  # timestamp.txt, submission_secret.txt, data
     release = course_dir / "release" / assignment / f"{assignment}.ipynb"
     nb = checked_notebook(submitted / f"{assignment}.ipynb", release, rows)
@@ -91,6 +92,8 @@ def _mirror(course_dir, assignment, submitted, autograded, rows):
 def checked_notebook(path, release_path, rows):
     """The student's notebook with nbgrader metadata only where the release has it (see above)."""
     try:
+        if refusal(path):  # a link (to the solution?), a FIFO, a device, a sparse terabyte: never read
+            raise ValueError(refusal(path))
         nb = nbformat.read(path, as_version=4)
         if nb.get("nbformat") != 4:
             raise ValueError("not an nbformat 4 notebook")

@@ -7,12 +7,14 @@ terabyte. ``read`` decides from ``lstat`` before opening anything, opens with ``
 relative to a descriptor of the student's folder (itself opened with ``O_NOFOLLOW``), checks
 that what it opened is what it examined, and reads at most ``MAX_BYTES``: no path is ever
 followed out of SUBMISSIONS_DIR, and nothing is read before it is known to be a plain file of
-a sane size. ``students`` lists the folders (symbolic links among them, to be refused), with
-printable, unique ids even for names that are not UTF-8.
+a sane size. Both layouts are read so: ``<student>/<A>.ipynb`` and nbgrader's collected
+``<student>/<A>/<A>.ipynb`` (the flat one wins). ``students`` lists the folders (symbolic links
+among them, to be refused), with printable, unique ids even for names that are not UTF-8.
 """
 import json
 import os
 import stat
+from pathlib import Path
 
 from . import text
 
@@ -51,7 +53,8 @@ def students(submissions_dir):
 
 
 def read(submissions_dir, folder, filename):
-    """The bytes of ``SUBMISSIONS_DIR/folder/filename``, or ``Unusable`` with the reason."""
+    """The bytes of ``SUBMISSIONS_DIR/folder/filename`` (or of nbgrader's
+    ``SUBMISSIONS_DIR/folder/<stem>/filename``), or ``Unusable`` with the reason."""
     try:
         base = os.open(submissions_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as error:
@@ -66,10 +69,41 @@ def read(submissions_dir, folder, filename):
             raise Unusable("invalid", f"the submission folder cannot be opened ({error.strerror})") from None
         try:
             return _read_notebook(home, filename)
+        except Unusable as problem:
+            collected = _collected_folder(home, Path(filename).stem) if problem.status == "missing" else None
+            if collected is None:
+                raise
+            try:
+                return _read_notebook(collected, filename)
+            finally:
+                os.close(collected)
         finally:
             os.close(home)
     finally:
         os.close(base)
+
+
+def _collected_folder(home, name):
+    """A descriptor of nbgrader's ``<A>/`` inside the student's folder, or None if there is none."""
+    mode = _lstat(name, home)
+    if mode is None or not (stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+        return None
+    if stat.S_ISLNK(mode):
+        raise Unusable("invalid", f"the folder {name} is a symbolic link to somewhere else: submit your own folder")
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=home)
+    except OSError as error:
+        raise Unusable("invalid", f"the folder {name} cannot be opened ({error.strerror})") from None
+
+
+def refusal(path):
+    """Why the file at ``path`` is not a plain notebook file of its own (examined by ``lstat``,
+    never followed or opened), or None: for other readers of submitted files (the gradebook's
+    copies, the similarity ranking)."""
+    try:
+        return _refusal(os.lstat(path), Path(path).name)
+    except OSError as error:
+        return f"{Path(path).name} cannot be examined ({error.strerror})"
 
 
 def _lstat(name, dir_fd, fallback=None):
@@ -136,12 +170,21 @@ def _read_notebook(home, filename):
         os.close(fd)
 
 
+def read_path(path):
+    """``read`` for one notebook path (``.../<folder>/<file>``): the same refusals."""
+    path = Path(path)
+    return read(path.parent.parent, path.parent.name, path.name)
+
+
 def code_cells(raw, notes=None):
-    """The source of every code cell of the notebook ``raw`` (its bytes), in order.
+    """The source of every code cell of the notebook ``raw`` (its bytes, or a path: read with
+    ``read_path``), in order.
 
     Harmless defects that Jupyter itself produces (missing or duplicated cell ids) are repaired,
     since grading never uses ids; each one adds a sentence to ``notes`` for the feedback.
     """
+    if isinstance(raw, (str, os.PathLike)):
+        raw = read_path(raw)
     try:
         nb = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
