@@ -264,3 +264,19 @@ def test_grading_that_cannot_run_exits_non_zero_with_one_line(tmp_path, args, me
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("how", [
+    lambda f, t: t.symlink_to(paths.SOLUTIONS / f"{A}.ipynb"),
+    lambda f, t: os.mkfifo(t),
+    lambda f, t: open(t, "wb").truncate(1 << 40),
+])
+def test_the_gradebooks_copy_never_reads_a_refused_submission(tmp_path, how):
+    """What formgrader and nbgrader's feedback show of a refused notebook is the reason, never
+    what it points at (the solution, here) and never a hang (a FIFO)."""
+    from autograder.grade import gradebook
+
+    plant(tmp_path, how)
+    row = report.Row("s", A, "kl_normal", 0.0, 3.0, "invalid", "the reason it was refused")
+    nb = gradebook.checked_notebook(tmp_path / "subs" / "s" / f"{A}.ipynb", paths.NOTEBOOKS / f"{A}.ipynb", [row])
+    assert [c.source for c in nb.cells] == ["**This submission could not be graded:** the reason it was refused"]
