@@ -24,7 +24,6 @@ Run it with OMP_NUM_THREADS=1 (these small models are fastest on one thread); to
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from autograder.nbload import definitions  # noqa: E402
+from benchmarks.autoencoders_vae import notebook_times  # noqa: E402
 
 ROWS = ["independent pixels", "MADE", "causal transformer", "VAE -IWAE", "VAE -ELBO", "masked transformer -PLL"]
 KIND = {"independent pixels": "exact", "MADE": "exact", "causal transformer": "exact", "VAE -IWAE": "upper bound",
@@ -101,22 +101,6 @@ def conditional_results(nb, seed, seconds, per_class=50):
             "transformer, cross-attention": (nll_tf, agreement["transformer, cross-attention"])}
 
 
-def notebook_times(name="06_principles"):
-    print("\nWall time of the solution notebook (papermill, fresh cache, this machine)")
-    for mode in ("full", "fast"):
-        with tempfile.TemporaryDirectory() as cache:
-            env = {**os.environ, "COURSE_CACHE_DIR": cache, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-            args = [sys.executable, "-m", "papermill", "-k", "python3", f"{name}.ipynb", os.devnull, "--log-level", "ERROR"]
-            if mode == "fast":
-                env["COURSE_FAST"] = "1"
-                args += ["-p", "FAST", "True"]
-            start = time.perf_counter()
-            done = subprocess.run(args, cwd=ROOT / "solutions", env=env, capture_output=True, text=True)
-            seconds = time.perf_counter() - start
-        status = "ok" if done.returncode == 0 else f"FAILED: {done.stderr.strip().splitlines()[-1:]}"
-        print(f"  {name} {mode:4s} {seconds:7.1f} s  {status}")
-
-
 def spread(values):
     return f"{np.mean(values):7.2f} ± {np.std(values):4.2f}"
 
@@ -159,7 +143,7 @@ def main():
     for name in results[0][2]:
         print(f"  {name:24s} {np.mean([r[2][name] for r in results]):6.1f}")
     if not args.no_notebooks:
-        notebook_times()
+        notebook_times(("06_principles",))
     print(f"\nbenchmark total: {time.perf_counter() - start:.0f} s")
 
 

@@ -87,7 +87,7 @@ def made_masks_connect_exactly_the_earlier_pixels(nb):
 
 
 _MADE_PROBE = """
-model = MADE(D, hidden, ordering, n_classes)
+model = MADE(D, hidden, ordering, n_classes, seed)
 with torch.no_grad():
     c = classes if n_classes else None
     outs = [model(x, c)] + [model(x + 2.0 * torch.eye(D)[j], c) for j in range(D)]
@@ -107,7 +107,7 @@ def made_outputs_see_only_earlier_pixels_and_the_class(nb):
     ordering, D = torch.tensor([3, 1, 0, 2]), 4
     g = torch.Generator().manual_seed(0)
     x, classes = torch.randn(6, D, generator=g), torch.tensor([0, 1, 0, 1, 1, 0])
-    outs = nb.run(_MADE_PROBE, D=D, hidden=[64, 64], ordering=ordering, n_classes=2, x=x, classes=classes)
+    outs = nb.run(_MADE_PROBE, D=D, hidden=[64, 64], ordering=ordering, n_classes=2, seed=0, x=x, classes=classes)
     assert tuple(outs.shape) == (D + 2, 6, D), f"MADE(4, ...)(x (6, 4), c) should give logits of shape (6, 4)"
     step = torch.empty(D, dtype=torch.long)
     step[ordering] = torch.arange(D)

@@ -69,7 +69,7 @@ def gaussian_log_ratio_matches_scipy(nb):
         expected = np.array([[joint.logpdf(np.concatenate([x[i], y[j]])) - marginal.logpdf(x[i]) - marginal.logpdf(y[j])
                               for j in range(m)] for i in range(n)])
         got = nb.gaussian_log_ratio(torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64), rho)
-        cu.assert_close(got, expected, rtol=1e-6, atol=1e-8, what=f"optimal critic, d = {d}, rho = {rho}, ({n}, {m}) pairs")
+        cu.assert_close(got, expected, rtol=1e-4, atol=1e-4, what=f"optimal critic, d = {d}, rho = {rho}, ({n}, {m}) pairs")
 
 
 @cu.test("gaussian_critic", points=1, hint="I(X; Y) = H(X) + H(Y) - H(X, Y); for Gaussians the entropies are log-determinants of covariances")
@@ -77,9 +77,7 @@ def gaussian_mi_matches_log_determinants(nb):
     for d, rho in ((1, 0.1), (2, -0.6), (7, 0.99)):
         cov = np.block([[np.eye(d), rho * np.eye(d)], [rho * np.eye(d), np.eye(d)]])
         expected = -0.5 * np.linalg.slogdet(cov)[1]
-        got = nb.gaussian_mi(rho, d)
-        assert type(got) in (int, float), f"return a float, got {type(got).__name__}"
-        cu.assert_close(got, expected, rtol=1e-6, what=f"I(X; Y) for d = {d}, rho = {rho}")
+        cu.assert_close(nb.gaussian_mi(rho, d), expected, rtol=1e-5, what=f"I(X; Y) for d = {d}, rho = {rho}")
 
 
 @cu.test("log_prob", points=2, hint="log p(x) sums log-Bernoulli terms over every dimension of an image except the batch dimension, computed from the logits")
@@ -96,7 +94,8 @@ def log_prob_matches_torch_distributions(nb):
     cu.assert_close(extreme, [-400.0], rtol=1e-5, what="log p(x) with logits of magnitude 200")
 
 
-def _mask_paths(masks):
+def _paths(masks):
+    """Number of paths from every input (columns) to every output (rows) through the masks."""
     total = masks[0].double()
     for m in masks[1:]:
         total = m.double() @ total
@@ -117,7 +116,7 @@ def made_masks_are_autoregressive_for_random_orderings(nb):
         masks = nb.made_masks(ordering, hidden, n_classes, 3)
         assert all(set(torch.unique(m).tolist()) <= {0.0, 1.0} for m in masks), "masks hold only 0s and 1s"
         step = _generation_step(ordering)
-        reach = _mask_paths(masks) > 0
+        reach = _paths(masks) > 0
         pixels = reach[:, :D]
         allowed = step[None, :] < step[:, None]
         assert not bool(pixels.diagonal().any()), f"D = {D}: a pixel's output sees the pixel itself"
@@ -139,7 +138,7 @@ def made_masks_follow_degrees_and_the_seed(nb):
     assert not all(torch.equal(x, y) for x, y in zip(a, c)), "another seed should draw other hidden degrees"
 
 
-_MADE_BUMPS = """
+_MADE_PROBE = """
 model = MADE(D, hidden, ordering, n_classes, seed)
 with torch.no_grad():
     c = classes if n_classes else None
@@ -180,7 +179,7 @@ def made_jacobian_is_autoregressive(nb):
         ordering = torch.randperm(D, generator=g)
         x = torch.randn(12, D, generator=g)
         classes = torch.randint(max(n_classes, 1), (12,), generator=g)
-        outs = nb.run(_MADE_BUMPS, D=D, hidden=hidden, ordering=ordering, n_classes=n_classes, seed=seed, x=x, classes=classes)
+        outs = nb.run(_MADE_PROBE, D=D, hidden=hidden, ordering=ordering, n_classes=n_classes, seed=seed, x=x, classes=classes)
         assert tuple(outs.shape[1:]) == (12, D), f"logits of shape {tuple(outs.shape[1:])}, expected (12, {D})"
         step = torch.empty(D, dtype=torch.long)
         step[ordering] = torch.arange(D)
@@ -388,8 +387,9 @@ def masked_bce_matches_the_definition(nb):
         cu.assert_close(nb.masked_bce(logits, x, hidden), expected, rtol=1e-5, what=f"masked_bce on a ({n}, {d}) batch")
 
 
-_TOY_MASKED_MODEL = """
+_TOY_MASKED = """
 class ToyMasked:
+    # logit_i = b_i + sum_j W_ij [token_j == 1]: a hidden token (MASK) contributes nothing
     def __init__(self, W, b):
         self.W, self.b = W, b
     def __call__(self, tokens):
@@ -406,7 +406,7 @@ def pseudo_log_likelihood_matches_the_definition(nb):
         W = torch.randn(d, d, generator=g) * 2
         b = torch.randn(d, generator=g)
         x = (torch.rand(n, d, generator=g) < 0.5).float()
-        got = nb.run(_TOY_MASKED_MODEL, W=W, b=b, x=x)
+        got = nb.run(_TOY_MASKED, W=W, b=b, x=x)
         expected = torch.zeros(n, dtype=torch.float64)
         for i in range(d):
             visible = x.clone().double()
