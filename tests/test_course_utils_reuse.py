@@ -85,3 +85,14 @@ def test_the_course_vae_and_probe_are_reusable(monkeypatch):
     ssl05 = cu.from_notebook("05_ssl.ipynb", "few_label_accuracy", y_train=y[:300], y_test=y_test[:50])
     accuracy = ssl05.few_label_accuracy(x, x_test)
     assert 0.3 < accuracy["linear"] <= 1 and 0.3 < accuracy["knn"] <= 1
+
+
+def test_an_unfinished_notebook_raises_from_its_own_function(tmp_path, monkeypatch):
+    """A student's blank 03: the names load, calling them raises NotImplementedError (06 prints a note)."""
+    import shutil
+
+    shutil.copy(paths.NOTEBOOKS / "03_vae.ipynb", tmp_path / "03_vae.ipynb")
+    monkeypatch.chdir(tmp_path)
+    vae03 = cu.from_notebook("03_vae.ipynb", "VAE", "negative_elbo")
+    with pytest.raises(NotImplementedError):
+        vae03.negative_elbo(torch.zeros(2, 4), torch.zeros(2, 4), torch.zeros(2, 1), torch.zeros(2, 1))
