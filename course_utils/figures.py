@@ -30,7 +30,7 @@ def problems(fig):
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
     found = []
     for i, ax in enumerate(axes):
-        title = " ".join(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t)
+        title = " ".join(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t).replace("\n", " / ")
         name = f"axes {i + 1} of {len(axes)}" + (f" ('{title}')" if title else "")
         found += [f"{name}: {p}" for p in _axes_problems(ax, title or suptitle)]
     return found
@@ -64,7 +64,7 @@ def _finite(artist):
     if isinstance(artist, Line2D):
         arrays = [artist.get_xydata()]
     elif isinstance(artist, AxesImage):
-        arrays = [np.ma.filled(np.ma.asarray(artist.get_array(), dtype=float), 0.0)]   # masked pixels are blank, not wrong
+        arrays = [np.ma.getdata(artist.get_array())]   # imshow masks NaN, but keeps it under the mask
     elif isinstance(artist, Collection):       # scatter, filled areas, contours, meshes, quiver arrows
         arrays = [artist.get_offsets(), artist.get_array(), getattr(artist, "Umask", None)]
         arrays += [path.vertices for path in artist.get_paths()]

@@ -69,7 +69,9 @@ class Placeholders:
             self.cut_short = function
             return (f"{function} is not implemented yet: fill in its # YOUR CODE HERE, run that "
                     "cell, then this one again.")
-        waiting = [n for n in read_names(self._tree()) if n in self.pending]
+        tree = self._tree()
+        own = bound_names(tree)         # names this cell defines itself are not waited for
+        waiting = [n for n in read_names(tree) if n in self.pending and n not in own]
         if waiting:
             self.cut_short = self.pending[waiting[0]]
             return (f"skipped: this cell needs {', '.join(waiting[:3])}, which a cell above could not "
@@ -137,7 +139,7 @@ def bound_names(tree):
 
 
 def read_names(tree):
-    """Every name a cell reads, in order of first appearance."""
+    """Every name a cell reads, each once (breadth-first: the top-level statements first)."""
     found = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     return list(dict.fromkeys(found))
 

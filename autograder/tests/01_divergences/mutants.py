@@ -134,4 +134,15 @@ MUTANTS = [
     Mutant("dual_estimate_tensor", "returns a 0-d tensor where a float is asked",
            {"return float(gap / grad.norm(dim=1).mean())": "return gap / grad.norm(dim=1).mean()"},
            ["w1_dual"], misconception=True),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("kl_normal_with_torch_distributions", "torch.distributions' kl_divergence instead of the closed form",
+           {KL_NORMAL: "return torch.distributions.kl_divergence(Normal(mu1, sigma1), Normal(mu2, sigma2))"}, []),
+    Mutant("forward_fit_with_std", "the population standard deviation from Tensor.std",
+           {"sigma = ((samples - mu) ** 2).mean().sqrt()": "sigma = samples.std(unbiased=False)"}, []),
+    Mutant("w1_sorted_with_a_loop", "a Python loop over the sorted pairs",
+           {W1_SORTED: "return torch.stack([(a - b).abs() for a, b in zip(torch.sort(x).values, torch.sort(y).values)]).mean()"},
+           []),
+    Mutant("gradient_penalty_with_grad_outputs", "autograd.grad with grad_outputs instead of a sum",
+           {"(grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)":
+            "(grad,) = torch.autograd.grad(critic(x_hat), x_hat, grad_outputs=torch.ones(len(x), 1), create_graph=True)"}, []),
 ]

@@ -96,4 +96,12 @@ MUTANTS = [
            {"rho_hat = h.mean(dim=0).clamp(1e-6, 1 - 1e-6)": "rho_hat = h.mean(dim=0)"}, ["sparsity"]),
     Mutant("l1_mean_over_units", "L1 averaged over units instead of summed",
            {"return h.abs().sum(dim=1).mean()": "return h.abs().mean()"}, ["sparsity"], misconception=True),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("recon_with_mse_loss", "F.mse_loss with reduction='sum', divided by the batch size",
+           {RECON: "return torch.nn.functional.mse_loss(x_hat, x, reduction=\"sum\") / len(x)"}, []),
+    Mutant("pca_with_eigh", "eigenvectors of the scatter matrix instead of an SVD",
+           {"_, _, vt = torch.linalg.svd(x - mean, full_matrices=False)\n    return mean, vt[:k].T":
+            "_, eigvecs = torch.linalg.eigh((x - mean).T @ (x - mean))\n    return mean, eigvecs[:, -k:].flip(1)"}, []),
+    Mutant("interpolate_with_lerp", "torch.lerp",
+           {"return (1 - t) * z0 + t * z1": "return torch.lerp(z0.expand(steps, -1), z1.expand(steps, -1), t)"}, []),
 ]

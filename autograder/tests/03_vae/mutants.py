@@ -94,4 +94,15 @@ MUTANTS = [
     Mutant("active_units_wrong_axis", "variance over latent dimensions instead of over the data",
            {"variances = mu.var(dim=0, unbiased=False)": "variances = mu.var(dim=1, unbiased=False)"},
            ["active_units"]),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("kl_with_torch_distributions", "torch.distributions' kl_divergence, summed over the last dimension",
+           {KL: "return kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(dim=-1)"},
+           []),
+    Mutant("recon_with_bernoulli", "the Bernoulli distribution's log_prob from the logits",
+           {'recon = F.binary_cross_entropy_with_logits(x_logits, x, reduction="none").flatten(1).sum(dim=1).mean()':
+            "recon = -torch.distributions.Bernoulli(logits=x_logits).log_prob(x).flatten(1).sum(dim=1).mean()"}, []),
+    Mutant("reparameterize_with_rsample", "Normal(mu, sigma).rsample()",
+           {"eps = torch.randn_like(mu)\n    return mu + (0.5 * logvar).exp() * eps": "return Normal(mu, (0.5 * logvar).exp()).rsample()"}, []),
+    Mutant("active_units_by_hand", "variances as the mean squared deviation, written out",
+           {"variances = mu.var(dim=0, unbiased=False)": "variances = ((mu - mu.mean(dim=0)) ** 2).mean(dim=0)"}, []),
 ]

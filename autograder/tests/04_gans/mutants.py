@@ -134,4 +134,15 @@ MUTANTS = [
     Mutant("wgan_generator_uses_bce", "the WGAN generator minimises the GAN's non-saturating loss",
            {"loss_g = -critic(G(zs[-1])).mean()": "loss_g = generator_loss(critic(G(zs[-1])))"},
            ["wgan_step"], misconception=True),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("discriminator_loss_with_bce", "F.binary_cross_entropy_with_logits with labels 1 and 0",
+           {"return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()":
+            "return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))\n"
+            "            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))"}, []),
+    Mutant("optimal_discriminator_with_logaddexp", "exp(log p_data - log(p_data + p_g)) with logaddexp",
+           {"return torch.sigmoid(p_data.log_prob(x) - p_g.log_prob(x))":
+            "log_d, log_g = p_data.log_prob(x), p_g.log_prob(x)\n    return torch.exp(log_d - torch.logaddexp(log_d, log_g))"}, []),
+    Mutant("mode_counts_with_a_loop", "counts per mode in a Python loop",
+           {"counts = torch.bincount(nearest[good], minlength=len(centers))":
+            "counts = torch.stack([(nearest[good] == k).sum() for k in range(len(centers))])"}, []),
 ]

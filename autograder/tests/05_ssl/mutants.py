@@ -80,4 +80,14 @@ MUTANTS = [
     Mutant("head_relu_before_batch_norm", "ReLU before BatchNorm1d",
            replace={"nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.ReLU(inplace=True)":
                     "nn.Linear(in_dim, hidden_dim), nn.ReLU(inplace=True), nn.BatchNorm1d(hidden_dim)"}, loses=["projection_head"]),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("nt_xent_with_logsumexp", "log-sum-exp and the positive's logit instead of cross_entropy",
+           replace={"return F.cross_entropy(logits, positives)":
+                    "return (torch.logsumexp(logits, dim=1) - logits[torch.arange(2 * n), positives]).mean()"}, loses=[]),
+    Mutant("cross_correlation_with_einsum", "einsum for the cross-correlation",
+           replace={"return a.T @ b / len(z1)": "return torch.einsum(\"ni,nj->ij\", a, b) / len(z1)"}, loses=[]),
+    Mutant("knn_votes_in_a_loop", "the weighted votes added in Python loops",
+           replace={"votes.scatter_add_(1, train_labels[idx], top)":
+                    "for row in range(len(test_features)):\n        for j in range(k):\n"
+                    "            votes[row, train_labels[idx[row, j]]] += top[row, j]"}, loses=[]),
 ]
