@@ -79,11 +79,12 @@ class Dependencies:
     def __init__(self, assignment):
         self.nb = student_copy(assignment)
         self.owner = _question_of_cells(self.nb)
-        defines = {}
+        questions = set(self.owner.values())
+        defines = {}                       # function or class -> its question (by name, else its cell's)
         for i, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
                 for name in _top_level_names(cell.source):
-                    defines[name] = self.owner.get(i)
+                    defines[name] = name if name in questions else self.owner.get(i)
         self.uses = {}                     # question -> questions whose functions its tests call
         for path, hidden in ((paths.CHECKS / f"{assignment}.py", False),
                              (paths.TESTS / assignment / "hidden.py", True)):

@@ -193,7 +193,7 @@ def dual_estimate_of_a_linear_critic(nb):
     cu.assert_float(value, 2.4, rtol=1e-5, what="estimate from f(z) = 3 (0.6, -0.8)·z")
 
 
-@cu.test("w1_dual", points=1)
+@cu.test("w1_dual", points=1, uses=["gradient_penalty"])
 def gradient_penalty_critic_has_slope_one(nb):
     g = torch.Generator().manual_seed(3)
     x = torch.randn(500, 2, generator=g)
