@@ -19,9 +19,11 @@ and ``grades.csv``:
   kernel also pays about a second to import torch._dynamo).
 
 By default the mutants are graded in batches (``autograder.mutants.batches``: mutants of
-different, independent questions share a submission, and a question that uses one member's
-code shows that member's knock-on); ``--one-by-one`` grades one submission per mutant (about
-ten times longer). Run one assignment at a time while developing.
+different, independent questions share a submission); the knock-on is then counted only in
+questions no other member touches (a lower bound). ``--exact-knock-on`` adds one submission per
+mutant whose question another question uses (the only ones that can knock on), and counts
+their knock-on exactly; ``--one-by-one`` grades one submission per mutant (about ten times
+longer than the batches). Run one assignment at a time while developing.
 """
 import argparse
 import json
@@ -39,11 +41,20 @@ from autograder import grade, mutants, paths  # noqa: E402
 from autograder.grade import report  # noqa: E402
 
 
-def grade_library(assignment, out, jobs, one_by_one=False, graded=None):
+def knock_on_candidates(assignment):
+    """The mutants that touch a question whose code another question's tests use."""
+    deps = mutants.Dependencies(assignment)
+    used = set().union(*deps.uses.values())
+    return [m for m in mutants.load(assignment) if deps.touched(m) & used]
+
+
+def grade_library(assignment, out, jobs, one_by_one=False, graded=None, exact=False):
     """Grade the class (or read ``graded``, an OUT_DIR of an already graded class); returns
-    ({student: (rows, tests)}, {mutant name: student})."""
+    ({student: (rows, tests)}, {mutant name: student}, {mutant name: student for its knock-on})."""
     if graded is None:
-        folder = mutants.write_class(assignment, out / "submissions", blank=False, batched=not one_by_one)
+        extra = [(f"mutant-{m.name}", mutants.apply(m, assignment)) for m in knock_on_candidates(assignment)] \
+            if exact and not one_by_one else []
+        folder = mutants.write_class(assignment, out / "submissions", blank=False, batched=not one_by_one, extra=extra)
         graded = out / "graded"
         grade.grade(assignment, folder, graded, jobs=jobs, progress=lambda *_: None)
     rows = {}
@@ -58,7 +69,8 @@ def grade_library(assignment, out, jobs, one_by_one=False, graded=None):
         where = {m.name: f"mutant-{m.name}" for m in mutants.load(assignment)}
     else:
         where = {m.name: f"batch-{k + 1}" for k, g in enumerate(mutants.batches(assignment)) for m in g}
-    return found, where
+    alone = {**where, **{m.name: f"mutant-{m.name}" for m in mutants.load(assignment) if f"mutant-{m.name}" in found}}
+    return found, where, alone
 
 
 def grade_rows(path):
@@ -69,7 +81,7 @@ def grade_rows(path):
                 for r in csv.DictReader(f)]
 
 
-def summarise(assignment, graded, where):
+def summarise(assignment, graded, where, alone=None):
     library = mutants.load(assignment)
     deps = mutants.Dependencies(assignment)
     bugs = [m for m in library if m.loses]
@@ -78,6 +90,7 @@ def summarise(assignment, graded, where):
     members = {}
     for m in library:
         members.setdefault(where[m.name], []).append(m)
+        members.setdefault(f"mutant-{m.name}", [m])
     for m in library:
         rows, tests = graded[where[m.name]]
         lost = {r.question: r.max_points - r.points for r in rows if r.points < r.max_points}
@@ -96,10 +109,14 @@ def summarise(assignment, graded, where):
                 out["caught"].append(m.name)
             out["misconceptions"] += m.misconception
         # knock-on: points lost in a question the mutant does not touch but whose tests use its
-        # code (in a batch, no other member touches that question or code it uses)
-        others = set().union(*(deps.touched(o) for o in members[where[m.name]] if o is not m))
+        # code (in a batch, only where no other member touches that question)
+        student = (alone or where)[m.name]
+        rows, _ = graded[student]
+        lost = {r.question: r.max_points - r.points for r in rows if r.points < r.max_points}
+        others = set().union(*(deps.touched(o) for o in members.get(student, [m]) if o is not m))
+        graded_alone = student.startswith("mutant-")   # then every point lost elsewhere is its knock-on
         outside = {q: p for q, p in lost.items()
-                   if q not in mine and q not in others and deps.used_by({q}) & mine}
+                   if q not in mine and q not in others and (graded_alone or deps.used_by({q}) & mine)}
         if outside:
             out["knock_on"][m.name] = outside
     solution_rows, _ = graded["solution"]
@@ -140,6 +157,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--details", action="store_true", help="list the mutants behind each figure")
     parser.add_argument("--one-by-one", action="store_true", help="one submission per mutant (slow)")
+    parser.add_argument("--exact-knock-on", action="store_true",
+                        help="also grade alone each mutant whose question others use (exact knock-on)")
     parser.add_argument("--graded", help="summarise this already graded OUT_DIR (batched) instead of grading; "
                         "one assignment")
     parser.add_argument("--timing-only", action="store_true", help="only time the public checks")
@@ -155,9 +174,10 @@ def main(argv=None):
             print(f"{assignment}: " + ", ".join(f"{q} {s:.2f} s" for q, s in sorted(seconds.items(), key=lambda kv: -kv[1])))
             continue
         start = time.perf_counter()
-        graded, where = grade_library(assignment, Path(args.out).resolve() / assignment, args.jobs, args.one_by_one,
-                                      Path(args.graded) if args.graded else None)
-        s = summarise(assignment, graded, where)
+        graded, where, alone = grade_library(assignment, Path(args.out).resolve() / assignment, args.jobs,
+                                             args.one_by_one, Path(args.graded) if args.graded else None,
+                                             args.exact_knock_on)
+        s = summarise(assignment, graded, where, alone)
         knock = sum(sum(v.values()) for v in s["knock_on"].values())
         knock_on = f"{knock:g} pts, {len(s['knock_on'])} bugs"
         variants = f"{s['variants'] - len(s['variants_losing'])}/{s['variants']}"
