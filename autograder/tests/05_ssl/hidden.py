@@ -221,9 +221,9 @@ def ema_update_is_exact(nb):
             ema_update(target, online, tau)
             result = (before_t, before_o, [p.detach().clone() for p in target.parameters()],
                       [p.detach().clone() for p in online.parameters()],
-                      all(p.is_leaf and p.grad_fn is None for p in target.parameters()))
+                      [(p.is_leaf, p.grad_fn is None) for p in target.parameters()])
         """, tau=tau)
-        assert leaf, "ema_update must not record a graph (use torch.no_grad())"
+        assert all(is_leaf and no_graph for is_leaf, no_graph in leaf), "ema_update must not record a graph (use torch.no_grad())"
         for bt, bo, at, ao in zip(before_t, before_o, after_t, after_o):
             expected = tau * bt.double() + (1 - tau) * bo.double()
             cu.assert_close(at, expected, rtol=1e-6, atol=1e-7, what=f"target after ema_update with tau={tau}")
