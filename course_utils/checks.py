@@ -204,8 +204,8 @@ def assert_int(got, expected=None, what="value"):
 
 
 def assert_shape(got, expected, what="value"):
-    """Assert that the array or tensor ``got`` has the shape ``expected`` ("expected shape (N,) = (5,),
-    got (5, 1)"); a wrong type gets its own message."""
+    """Assert that the array or tensor ``got`` has the shape ``expected`` ("expected shape (5,), got
+    (5, 1)", with a hint); something that is not an array gets its own message."""
     shape = getattr(got, "shape", None)
     if shape is None or isinstance(got, (str, bytes)):
         raise AssertionError(f"{what}: expected an array of shape {tuple(expected)}, got {describe(got)}")
