@@ -43,7 +43,10 @@ class Placeholders:
 
     def showtraceback(self, exc_tuple=None, *args, **kwargs):
         etype, value, tb = exc_tuple if exc_tuple else sys.exc_info()
-        message = None if self.authoring() else self.explain(value, tb)
+        try:
+            message = None if self.authoring() else self.explain(value, tb)
+        except Exception:   # never let the helper hide the student's own error
+            message = None
         if message is None:
             return self.original(exc_tuple, *args, **kwargs)
         _close_figures()     # a half-drawn figure would show below the line
