@@ -1,7 +1,9 @@
 """course_utils: the thin helper package every notebook imports as ``import course_utils as cu``.
 
 One module per concern: device, seed, fast (fast mode), cache, train, plot, data, download,
-checks (instant checks), figures (figure sanity), wire (plain values for checks and the grader), widgets (latent explorers).
+checks (instant checks), figures (figure sanity), placeholders (Run All past unfinished answers),
+wire (plain values for checks and the grader), widgets (latent explorers), reuse (another notebook's
+functions, without running it).
 """
 from . import data, figures, plot, widgets
 from .cache import cached
@@ -9,12 +11,14 @@ from .checks import Checker, approx, assert_close, assert_float, assert_int, ass
 from .device import autocast, describe as describe_device, device, limit_threads
 from .fast import budget, is_fast, set_fast
 from .plot import curves, density_2d, image_grid, latent_scatter
+from .reuse import from_notebook
 from .seed import seed_everything, seeded
 from .train import to_device, train
 
 __all__ = [
-    "Checker", "approx", "assert_close", "assert_float", "assert_int", "assert_shape", "autocast", "budget", "cached", "curves", "data",
-    "density_2d", "describe", "describe_device", "device", "image_grid", "is_fast", "latent_scatter", "plot",
+    "Checker", "approx", "assert_close", "assert_float", "assert_int", "assert_shape", "autocast", "budget", "cached",
+    "curves", "data", "density_2d", "describe", "describe_device", "device", "from_notebook", "image_grid", "is_fast",
+    "latent_scatter", "plot",
     "seed_everything", "seeded", "set_fast", "test", "to_device", "train", "widgets",
 ]
 __version__ = "0.1.0"
