@@ -22,9 +22,11 @@ def pytest_configure(config):
 
 
 def make_class(folder, assignment, extra=()):
-    """Write a class of submissions: the instructor notebook, the blank release, every mutant,
-    plus ``extra`` (student, notebook-or-bytes) pairs."""
-    return mutants.write_class(assignment, folder, extra=extra)
+    """Write a class of submissions: the instructor notebook ("solution"), the blank release
+    ("blank"), every mutant in batches ("batch-<k>", ``autograder.mutants.batches``: mutants of
+    independent questions share a submission and keep their own verdicts; ``tests/graded.py``'s
+    ``student_of`` says which), plus ``extra`` (student, notebook-or-bytes) pairs."""
+    return mutants.write_class(assignment, folder, extra=extra, batched=True)
 
 
 def once_per_session(tmp_path_factory, name, build):
