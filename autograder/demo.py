@@ -8,6 +8,7 @@
    mutants (plausible student bugs) and a corrupt file;
 4. grades each class through the contract and prints the grade tables.
 """
+import json
 import os
 import shutil
 import time
@@ -20,22 +21,63 @@ from . import grade, mutants, paths, release
 CORRUPT = b'{"cells": [{"cell_type": "code", "source": "def kl_normal('
 
 
+class FigureProblems(AssertionError):
+    """A solution notebook drew a figure that is wrong (``course_utils.figures``); names the cells."""
+
+
 def execute_solution(name, output, cache_dir, timeout=None, **env):
-    """Run ``solutions/<name>.ipynb`` top to bottom with papermill in fast mode (raises on a
-    failing cell). The kernel inherits COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR and ``env``,
-    set for this run only."""
+    """Run ``solutions/<name>.ipynb`` top to bottom with papermill in fast mode. Raises on a
+    failing cell, and with ``FigureProblems`` naming the cells whose figures are not finite,
+    empty, or lack a title or axis labels (``course_utils.figures``). The kernel inherits
+    COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR, COURSE_FIGURE_REPORT and ``env``, set for this
+    run only."""
+    return execute_notebook(paths.SOLUTIONS / f"{name}.ipynb", output, cache_dir, timeout, **env)
+
+
+def execute_notebook(source, output, cache_dir, timeout=None, check_figures=True, **env):
+    """``execute_solution`` for any notebook (``check_figures=False``: errors only)."""
     import papermill
 
-    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir), **env}
+    from course_utils import figures
+
+    source, output = Path(source), Path(output)
+    report = output.with_name(output.name + ".figures.jsonl")
+    report.unlink(missing_ok=True)
+    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir),
+           **({figures.ENV: str(report)} if check_figures else {}), **env}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(output), parameters={"FAST": True},
-                                   kernel_name="python3", cwd=str(paths.SOLUTIONS), progress_bar=False,
+        papermill.execute_notebook(str(source), str(output), parameters={"FAST": True},
+                                   kernel_name="python3", cwd=str(source.parent), progress_bar=False,
                                    execution_timeout=timeout)
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    if check_figures and report.exists():
+        problems = _figure_problems(source, output, report)
+        if problems:
+            raise FigureProblems("figures that are not right:\n  " + "\n  ".join(problems))
+    return output
+
+
+def _figure_problems(source, output, report):
+    """The report's problems, each with the cell it came from (by execution count in the output)."""
+    cells = nbformat.read(source, as_version=4).cells
+    index = {c.get("id"): i for i, c in enumerate(cells)}
+    by_count = {c.get("execution_count"): c.get("id") for c in nbformat.read(output, as_version=4).cells
+                if c.cell_type == "code"}
+    lines = []
+    for entry in map(json.loads, report.read_text(encoding="utf-8").splitlines()):
+        cell_id = entry.get("cell_id") or by_count.get(entry.get("execution_count"))
+        i = index.get(cell_id)
+        if i is None:
+            where = f"the cell executed as [{entry.get('execution_count')}]"
+        else:
+            first = (cells[i].source.strip().splitlines() or [""])[0][:60]
+            where = f"cell {i + 1} (id {cell_id}, {first!r})"
+        lines += [f"{source.name}, {where}: {p}" for p in entry["problems"]]
+    return lines
 
 
 def execute_solutions(out):

@@ -103,6 +103,9 @@ class MissingName(Problem):
         self.name = name
 
 
+NOT_IMPLEMENTED_MESSAGE = "NotImplementedError: not implemented yet"
+
+
 class StudentError(Problem):
     """The student's code raised; carries the exception's type, message and traceback."""
 
@@ -117,6 +120,7 @@ class Outcome:
     status: str
     message: str = ""
     seconds: float = 0.0
+    not_implemented: bool = False   # the student's code still raises the release's NotImplementedError
 
     @property
     def points(self):
@@ -137,7 +141,8 @@ def run_test(t, nb):
         status, message = error.status, str(error)
     except Exception as error:  # the test could not use the value it got back
         status, message = "failed", f"the check could not use your result ({type(error).__name__}: {error})"
-    return Outcome(t, status, message, time.perf_counter() - start)
+    todo = status == "error" and message == NOT_IMPLEMENTED_MESSAGE
+    return Outcome(t, status, message, time.perf_counter() - start, not_implemented=todo)
 
 
 def _assertion_message(error):
@@ -149,13 +154,77 @@ def _assertion_message(error):
 
 # --- comparing numbers -----------------------------------------------------------------------
 
+def describe(x):
+    """A value's type as a message says it: "a float", "a 0-d Tensor", "a Tensor of shape (3, 1)"."""
+    import numpy as np
+
+    if x is None:
+        return "None"
+    if type(x) is bool:
+        return f"a bool ({x})"
+    if type(x) in (int, float, str):
+        return {"int": "an int", "float": "a float", "str": "a string"}[type(x).__name__]
+    if hasattr(x, "detach") and hasattr(x, "shape"):
+        return "a 0-d Tensor" if len(x.shape) == 0 else f"a Tensor of shape {tuple(x.shape)}"
+    if isinstance(x, np.ndarray):
+        return "a 0-d NumPy array" if x.ndim == 0 else f"a NumPy array of shape {x.shape}"
+    if isinstance(x, np.generic):
+        return f"a NumPy {type(x).__name__}"
+    if isinstance(x, (list, tuple, dict)):
+        return f"a {type(x).__name__} of {len(x)} item{'s' if len(x) != 1 else ''}"
+    return f"a {type(x).__name__}"
+
+
+def assert_float(got, expected=None, rtol=1e-6, atol=1e-12, what="value"):
+    """Assert that ``got`` is a Python float (an int will do) and, given ``expected``, close to it.
+
+    A 0-d tensor where a float is asked gets its own message ("expected a float, got a 0-d
+    Tensor"), not a confusing "JS should be 0.693, got 0.693"."""
+    if type(got) not in (int, float):
+        scalar = hasattr(got, "shape") and len(getattr(got, "shape", (0,))) == 0
+        hint = " (convert it with float(...) or .item())" if scalar else ""
+        raise AssertionError(f"{what}: expected a float, got {describe(got)}{hint}")
+    if expected is None:
+        return
+    if math.isinf(expected) or math.isnan(expected):
+        if not (got == expected or (math.isnan(expected) and math.isnan(got))):
+            raise AssertionError(f"{what} is {got:.6g}, expected {expected}")
+        return
+    assert_close(got, expected, rtol=rtol, atol=atol, what=what)
+
+
+def assert_int(got, expected=None, what="value"):
+    """Assert that ``got`` is a Python int (not a tensor, not a float) and, given ``expected``, equal to it."""
+    if type(got) is not int:
+        scalar = hasattr(got, "shape") and len(getattr(got, "shape", (0,))) == 0
+        hint = " (convert it with int(...) or .item())" if scalar or type(got) is float else ""
+        raise AssertionError(f"{what}: expected an int, got {describe(got)}{hint}")
+    if expected is not None and got != expected:
+        raise AssertionError(f"{what} is {got}, expected {expected}")
+
+
+def assert_shape(got, expected, what="value"):
+    """Assert that the array or tensor ``got`` has the shape ``expected`` ("expected shape (5,), got
+    (5, 1)", with a hint); something that is not an array gets its own message."""
+    shape = getattr(got, "shape", None)
+    if shape is None or isinstance(got, (str, bytes)):
+        raise AssertionError(f"{what}: expected an array of shape {tuple(expected)}, got {describe(got)}")
+    if tuple(shape) != tuple(expected):
+        raise AssertionError(f"{what}: expected shape {tuple(expected)}, got {tuple(shape)}"
+                             + _shape_hint(tuple(shape), tuple(expected)))
+
+
 def assert_close(got, expected, rtol=1e-5, atol=1e-8, what="value"):
-    """Assert that numbers/arrays/tensors ``got`` and ``expected`` agree, with a readable message."""
+    """Assert that numbers/arrays/tensors ``got`` and ``expected`` agree, with a readable message.
+
+    A wrong shape gets its own message ("expected shape (4,), got (4, 1)"), with a hint when
+    only a dimension of size 1 is missing or extra."""
     import numpy as np
 
     g, e = _as_array(got, what), _as_array(expected, "expected")
     if g.shape != e.shape:
-        raise AssertionError(f"{what} has shape {tuple(g.shape)}, expected {tuple(e.shape)}")
+        raise AssertionError(f"{what}: expected shape {tuple(e.shape)}, got {tuple(g.shape)}"
+                             + _shape_hint(g.shape, e.shape))
     if not np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=False):
         bad = ~np.isclose(g, e, rtol=rtol, atol=atol)
         i = np.argwhere(bad)[0] if g.ndim else ()
@@ -164,17 +233,25 @@ def assert_close(got, expected, rtol=1e-5, atol=1e-8, what="value"):
                              f"(tolerance {rtol:g} relative, {atol:g} absolute)")
 
 
+def _shape_hint(got, expected):
+    if tuple(d for d in got if d != 1) == tuple(d for d in expected if d != 1):
+        return " (a dimension of size 1 too many or too few: check keepdim=, .squeeze(), .unsqueeze())"
+    if math.prod(got) == math.prod(expected):
+        return " (the right number of entries, arranged differently: a transpose or a reshape?)"
+    return ""
+
+
 def _as_array(x, what):
     import numpy as np
 
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
-    if isinstance(x, (str, bytes)) or (isinstance(x, np.ndarray) and x.dtype.kind not in "biuf"):
-        raise AssertionError(f"{what} should be a number or an array of numbers, got {type(x).__name__}")
+    if isinstance(x, (str, bytes)) or x is None or (isinstance(x, np.ndarray) and x.dtype.kind not in "biuf"):
+        raise AssertionError(f"{what} should be a number or an array of numbers, got {describe(x)}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AssertionError(f"{what} should be a number or an array of numbers, got {type(x).__name__}")
+        raise AssertionError(f"{what} should be a number or an array of numbers, got {describe(x)}")
     return arr
 
 
@@ -264,6 +341,10 @@ class Checker:
     def __init__(self, assignment, namespace=None):
         self.assignment = assignment
         self.namespace = namespace if namespace is not None else sys.modules["__main__"].__dict__
+        if os.environ.get("COURSE_GRADING") != "1" and namespace is None:
+            from . import placeholders
+
+            placeholders.install(authoring=self._authoring)  # Run All goes past unfinished answers
 
     def tests(self, question=None):
         local = collect(self.namespace)
@@ -282,10 +363,11 @@ class Checker:
         return report
 
     def check_all(self):
+        """Every question's box, as ``check`` shows it, and a summary line."""
         if os.environ.get("COURSE_GRADING") == "1":  # the grader runs its own tests, in its own process
             return []
         questions = list(dict.fromkeys(t.question for t in self.tests()))
-        return [self.check(q) for q in questions]
+        return Summary([self.check(q) for q in questions])
 
     def _authoring(self):
         """True in the instructor's notebook, where the tests are defined in the notebook itself."""
@@ -305,29 +387,67 @@ class Report:
     def __init__(self, question, outcomes):
         self.question, self.outcomes = question, outcomes
         self.passed = all(o.status == "passed" for o in outcomes)
+        self.not_implemented = bool(outcomes) and all(o.not_implemented for o in outcomes)
 
     def lines(self):
+        if self.not_implemented:
+            return [f"{self.question}: not implemented yet. Fill in its # YOUR CODE HERE above, "
+                    "then run this cell again."]
         n_ok = sum(o.status == "passed" for o in self.outcomes)
         head = f"{self.question}: {n_ok}/{len(self.outcomes)} checks passed"
         out = [head + (" ✓" if self.passed else "")]
         for o in self.outcomes:
             mark = "✓" if o.status == "passed" else "✗"
             label = o.test.name + (" (hidden)" if o.test.hidden else "")
-            out.append(f"  {mark} {label}" + ("" if o.status == "passed" else f": {o.message}"))
+            message = "not implemented yet" if o.not_implemented else o.message
+            out.append(f"  {mark} {label}" + ("" if o.status == "passed" else f": {message}"))
             if o.status == "failed" and not o.test.hidden:
                 out.append(textwrap.indent(_source(o.test.fn), "      | "))
         return out
+
+    def colour(self):
+        return "#1a7f37" if self.passed else "#6e7781" if self.not_implemented else "#b42318"
 
     def __repr__(self):
         return "\n".join(self.lines())
 
     def _repr_html_(self):
-        import html
+        return _box("\n".join(self.lines()), self.colour())
 
+
+class Summary(list):
+    """What ``grader.check_all()`` shows: every question's box, then one summary line."""
+
+    def summary(self):
+        passed = [r.question for r in self if r.passed]
+        todo = [r.question for r in self if r.not_implemented]
+        failing = [r.question for r in self if not r.passed and not r.not_implemented]
+        parts = [f"{len(passed)}/{len(self)} questions pass every public check"]
+        if todo:
+            parts.append(f"not implemented yet: {', '.join(todo)}")
+        if failing:
+            parts.append(f"failing: {', '.join(failing)}")
+        return "Summary: " + "; ".join(parts) + (
+            ". (The grade also counts hidden tests on other inputs.)" if not failing and not todo else ".")
+
+    @property
+    def passed(self):
+        return all(r.passed for r in self)
+
+    def __repr__(self):
+        return "\n\n".join([repr(r) for r in self] + [self.summary()])
+
+    def _repr_html_(self):
         colour = "#1a7f37" if self.passed else "#b42318"
-        body = html.escape("\n".join(self.lines()))
-        return (f'<pre style="border-left:4px solid {colour};padding:6px 10px;'
-                f'background:#f6f8fa;white-space:pre-wrap">{body}</pre>')
+        return "".join(r._repr_html_() for r in self) + _box(self.summary(), colour, bold=True)
+
+
+def _box(text, colour, bold=False):
+    import html
+
+    weight = ";font-weight:600" if bold else ""
+    return (f'<pre style="border-left:4px solid {colour};padding:6px 10px;'
+            f'background:#f6f8fa;white-space:pre-wrap{weight}">{html.escape(text)}</pre>')
 
 
 def _source(fn):

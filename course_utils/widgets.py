@@ -54,6 +54,7 @@ def latent_traversal(decode, z, image_shape=(8, 8), lim=3.0, step=0.1):
         fig, ax = plt.subplots(figsize=(2.6, 2.6))
         ax.imshow(_decoded(decode, code, image_shape), cmap="gray", vmin=0, vmax=1)
         ax.set_axis_off()
+        ax.set_title("decode(z)")
         plt.show()
 
     sliders = {f"z{i + 1}": widgets.FloatSlider(value=float(np.clip(v, -lim, lim)), min=-lim, max=lim, step=step,

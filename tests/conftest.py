@@ -3,13 +3,11 @@ import csv
 import fcntl
 import os
 import shutil
-from pathlib import Path
 
 # Two xdist workers share two cores: one CPU thread per process (notebooks, otter runs), or
 # OpenMP's spinning threads fight (two papermill runs side by side: 392 s with 2 threads, 16 s with 1).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import nbformat
 import pytest
 
 from autograder import grade, mutants, paths
@@ -24,21 +22,11 @@ def pytest_configure(config):
 
 
 def make_class(folder, assignment, extra=()):
-    """Write a class of submissions: the instructor notebook, the blank release, every mutant,
-    plus ``extra`` (student, notebook-or-bytes) pairs."""
-    folder = Path(folder)
-    sol = mutants.solution(assignment)
-    entries = [("solution", sol), ("blank", nbformat.read(paths.NOTEBOOKS / f"{assignment}.ipynb", 4))]
-    entries += [(f"mutant-{m.name}", mutants.apply(m, assignment)) for m in mutants.load(assignment)]
-    entries += list(extra)
-    for student, content in entries:
-        target = folder / student / f"{assignment}.ipynb"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        elif content is not None:
-            nbformat.write(content, target)
-    return folder
+    """Write a class of submissions: the instructor notebook ("solution"), the blank release
+    ("blank"), every mutant in batches ("batch-<k>", ``autograder.mutants.batches``: mutants of
+    independent questions share a submission and keep their own verdicts; ``tests/graded.py``'s
+    ``student_of`` says which), plus ``extra`` (student, notebook-or-bytes) pairs."""
+    return mutants.write_class(assignment, folder, extra=extra, batched=True)
 
 
 def once_per_session(tmp_path_factory, name, build):

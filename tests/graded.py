@@ -1,4 +1,5 @@
 """The folders of the session's generated classes (tests/conftest.py grades each once)."""
+from autograder import mutants
 from conftest import once_per_session
 
 
@@ -11,3 +12,11 @@ def graded_class(graded_classes, tmp_path_factory, assignment):
 
     base = once_per_session(tmp_path_factory, f"class-{assignment}", unexpected)
     return base / "submissions", base / "out"
+
+
+def student_of(assignment, mutant):
+    """The student of the generated class that carries the mutant named ``mutant`` (its batch)."""
+    for k, group in enumerate(mutants.batches(assignment)):
+        if any(m.name == mutant for m in group):
+            return f"batch-{k + 1}"
+    raise KeyError(f"{assignment} has no mutant {mutant!r}")

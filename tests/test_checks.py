@@ -126,3 +126,79 @@ def test_wire_is_used_for_arguments():
 
     checks.LocalNotebook(namespace(capture=capture)).capture(np.float32(1.5))
     assert seen["type"] is float
+
+
+# --- type and shape messages ------------------------------------------------------------------
+
+def test_a_tensor_where_a_float_is_asked_gets_its_own_message():
+    cu.assert_float(0.5, 0.5)
+    cu.assert_float(2, 2.0)                      # an int will do
+    with pytest.raises(AssertionError, match=r"JS: expected a float, got a 0-d Tensor \(convert it with float"):
+        cu.assert_float(torch.tensor(math.log(2)), math.log(2), what="JS")
+    with pytest.raises(AssertionError, match="expected a float, got a bool"):
+        cu.assert_float(True)
+    with pytest.raises(AssertionError, match=r"got a Tensor of shape \(2,\)"):
+        cu.assert_float(torch.ones(2))
+    with pytest.raises(AssertionError, match="KL is 1, expected inf"):
+        cu.assert_float(1.0, math.inf, what="KL")
+    cu.assert_float(math.inf, math.inf)
+    with pytest.raises(AssertionError, match="mu is 0.5, expected 0.4"):
+        cu.assert_float(0.5, 0.4, what="mu")
+
+
+def test_ints_and_shapes_get_their_own_messages():
+    cu.assert_int(3, 3)
+    with pytest.raises(AssertionError, match=r"count: expected an int, got a 0-d Tensor \(convert it with int"):
+        cu.assert_int(torch.tensor(3), 3, what="count")
+    with pytest.raises(AssertionError, match="expected an int, got a float"):
+        cu.assert_int(3.0)
+    cu.assert_shape(torch.zeros(4, 2), (4, 2))
+    with pytest.raises(AssertionError, match=r"z: expected shape \(4,\), got \(4, 1\) \(a dimension of size 1"):
+        cu.assert_shape(torch.zeros(4, 1), (4,), what="z")
+    with pytest.raises(AssertionError, match=r"expected shape \(2, 3\), got \(3, 2\) \(the right number of entries"):
+        cu.assert_shape(np.zeros((3, 2)), (2, 3))
+    with pytest.raises(AssertionError, match="expected an array of shape"):
+        cu.assert_shape([1, 2], (2,))
+    with pytest.raises(AssertionError, match=r"KL: expected shape \(3,\), got \(3, 1\) \(a dimension of size 1"):
+        cu.assert_close(torch.ones(3, 1), [1.0, 1.0, 1.0], what="KL")
+
+
+def test_describe_names_types_as_a_student_reads_them():
+    assert cu.describe(torch.tensor(1.0)) == "a 0-d Tensor"
+    assert cu.describe(torch.ones(2, 3)) == "a Tensor of shape (2, 3)"
+    assert cu.describe(np.float32(1)) == "a NumPy float32"
+    assert cu.describe([1, 2]) == "a list of 2 items" and cu.describe(None) == "None" and cu.describe(1.0) == "a float"
+
+
+# --- what check and check_all show --------------------------------------------------------------
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def test_an_unimplemented_question_gets_one_friendly_line():
+    outcomes = [checks.run_test(squares_three.__course_test__, checks.LocalNotebook(namespace(square=stub)))]
+    assert outcomes[0].not_implemented and outcomes[0].status == "error" and outcomes[0].points == 0
+    box = checks.Report("square", outcomes)
+    assert box.not_implemented and not box.passed
+    assert box.lines() == ["square: not implemented yet. Fill in its # YOUR CODE HERE above, then run this cell again."]
+    assert "Traceback" not in repr(box) and "#6e7781" in box._repr_html_()
+
+
+def test_check_all_shows_every_box_and_a_summary(tmp_path, monkeypatch):
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "demo.py").write_text(
+        "import course_utils as cu\n\n"
+        "@cu.test('double', points=1)\ndef doubles(nb):\n    assert nb.double(2) == 4, 'double(2) should be 4'\n\n"
+        "@cu.test('half', points=1)\ndef halves(nb):\n    assert nb.half(4) == 2\n\n"
+        "@cu.test('third', points=1)\ndef thirds(nb):\n    assert nb.third(9) == 3\n")
+    monkeypatch.chdir(tmp_path)
+    summary = cu.Checker("demo", namespace={"double": lambda x: 2 * x, "half": stub, "third": lambda x: x}).check_all()
+    text = repr(summary)
+    assert "double: 1/1 checks passed ✓" in text and "half: not implemented yet" in text and "third: 0/1" in text
+    assert text.splitlines()[-1] == ("Summary: 1/3 questions pass every public check; not implemented yet: half; "
+                                     "failing: third.")
+    assert len(summary) == 3 and not summary.passed and summary[0].question == "double"   # still a list of reports
+    assert summary._repr_html_().count("<pre") == 4
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    assert cu.Checker("demo", namespace={}).check_all() == []

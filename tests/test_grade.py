@@ -44,7 +44,8 @@ def without(function_name):
 def wrong_js():
     nb = student_copy()
     for c in nb.cells:
-        c.source = c.source.replace("return 0.5 * kl(p, m) + 0.5 * kl(q, m)", "return 0.5 * kl(p, m)")
+        c.source = c.source.replace("return 0.5 * kl_to_mixture(p, q) + 0.5 * kl_to_mixture(q, p)",
+                                    "return 0.5 * kl_to_mixture(p, q)")
     return nb
 
 

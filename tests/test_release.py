@@ -30,8 +30,8 @@ def toy(tmp_path, cells, name="99_toy"):
 SETUP = code("import course_utils as cu\ngrader = cu.Checker('99_toy')")
 ANSWER = code("def square(x):\n    # BEGIN SOLUTION\n    y = x * x\n    return y\n    # END SOLUTION\n")
 PUBLIC = code("# TESTS\n@cu.test('square', points=1)\ndef square_of_three(nb):\n    assert nb.square(3) == 9\n")
-HIDDEN = code("# BEGIN HIDDEN TESTS\n@cu.test('square', points=2)\ndef square_of_negative_numbers_secret(nb):\n"
-              "    assert nb.square(-4) == 16\n# END HIDDEN TESTS\n")
+HIDDEN = code("# BEGIN HIDDEN TESTS\n@cu.test('square', points=2, hint='Does it work for negative numbers?')\n"
+              "def square_of_negative_numbers_secret(nb):\n    assert nb.square(-4) == 16\n# END HIDDEN TESTS\n")
 CHECK = code('grader.check("square")')
 MANUAL = md("<!-- MANUAL why points=3 -->\nExplain.\n<!-- BEGIN SOLUTION -->\nBecause of Jensen.\n<!-- END SOLUTION -->")
 
@@ -92,10 +92,31 @@ def test_release_is_deterministic_and_clean(tmp_path):
     ([SETUP, ANSWER, PUBLIC, code("# BEGIN HIDDEN TESTS\n@cu.test('square')\ndef h(nb):\n    pass\n"), CHECK],
      "must end with"),
     ([SETUP, ANSWER, PUBLIC, copy.deepcopy(PUBLIC), CHECK], "defined twice"),
+    ([SETUP, ANSWER, PUBLIC, code("# BEGIN HIDDEN TESTS\n@cu.test('square')\ndef h(nb):\n    pass\n# END HIDDEN TESTS"),
+      CHECK], "has no hint="),
+    ([SETUP, ANSWER, PUBLIC, code("# BEGIN HIDDEN TESTS\n@cu.test('square', hint='  ')\ndef h(nb):\n    pass\n"
+                                  "# END HIDDEN TESTS"), CHECK], "has no hint="),
+    ([SETUP, ANSWER, code("# TESTS\n@cu.test('square', uses=['cube'])\ndef t(nb):\n    pass\n"), CHECK],
+     "uses=\\['cube'\\], which the notebook does not define"),
 ])
 def test_authoring_mistakes_are_refused_with_a_reason(tmp_path, cells, message):
     with pytest.raises(markers.MarkerError, match=message):
         release.build(toy(tmp_path, cells))
+
+
+def test_uses_may_name_any_function_or_class_the_notebook_defines(tmp_path):
+    helper = code("def double(x):\n    return 2 * x\n\nclass Box:\n    pass\n")
+    uses = code("# TESTS\n@cu.test('square', uses=['double', 'Box'])\ndef t(nb):\n    assert nb.square(3) == 9\n")
+    files = release.build(toy(tmp_path, [SETUP, helper, ANSWER, uses, CHECK]))
+    assert "uses=['double', 'Box']" in files[paths.CHECKS / "99_toy.py"]
+
+
+def test_every_hidden_test_of_the_course_has_a_hint():
+    from course_utils import checks
+
+    for hidden in paths.TESTS.glob("*/hidden.py"):
+        for t in checks.load_tests(hidden, hidden=True):
+            assert len(t.hint.split()) >= 5, f"{hidden.parent.name}/{t.name}: hint {t.hint!r} says too little"
 
 
 def test_undefined_names_sees_through_nested_scopes():

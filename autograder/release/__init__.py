@@ -35,7 +35,7 @@ def build(solution_path):
     release, public, hidden, checks_at, manual = split(nb, solution_path.name)
     public_text = module_text(name, public, hidden=False)
     hidden_text = module_text(name, hidden, hidden=True)
-    tests = validate_tests(name, public_text, hidden_text, checks_at)
+    tests = validate_tests(name, public_text, hidden_text, checks_at, notebook_names(nb))
     tag_grade_cells(release, tests, checks_at, manual)
     clean(release)
     return {
@@ -95,7 +95,21 @@ def module_text(name, bodies, hidden):
     return head + "".join(f"\n\n{body}\n" for body in bodies)
 
 
-def validate_tests(name, public_text, hidden_text, checks_at):
+def notebook_names(nb):
+    """The functions and classes a notebook defines at top level (outside its tests cells)."""
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or markers.kind(cell) in ("public-tests", "hidden-tests"):
+            continue
+        try:
+            tree = ast.parse(markers.source(cell))
+        except SyntaxError:
+            continue
+        names |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    return names
+
+
+def validate_tests(name, public_text, hidden_text, checks_at, defined=None):
     tests = []
     for text, label, is_hidden in ((public_text, "checks", False), (hidden_text, "hidden tests", True)):
         undefined = undefined_names(text)
@@ -116,6 +130,13 @@ def validate_tests(name, public_text, hidden_text, checks_at):
     dupes = {n for n, sources in seen.items() if len(sources) > 1 and (n in tested or len(set(sources)) > 1)}
     if dupes:
         raise MarkerError(f"{name}: names defined twice in the tests cells: {', '.join(sorted(dupes))}")
+    for t in tests:
+        if t.hidden and not t.hint.strip():
+            raise MarkerError(f"{name}: hidden test {t.name!r} has no hint= (say which idea it probes, "
+                              "never its inputs or values: students see it when the test fails)")
+        unknown = set(t.uses) - (defined if defined is not None else set(t.uses))
+        if unknown:
+            raise MarkerError(f"{name}: test {t.name!r} uses={sorted(unknown)}, which the notebook does not define")
     questions = {t.question for t in tests}
     for q in questions - set(checks_at):
         raise MarkerError(f"{name}: question {q!r} has tests but no grader.check({q!r}) cell")

@@ -13,12 +13,12 @@ import course_utils as cu
 
 @cu.test("reconstruction_loss", points=1)
 def reconstruction_loss_known_values(nb):
-    x = torch.tensor([[0.0, 1.0, 1.0], [1.0, 1.0, 0.0]])
-    x_hat = torch.tensor([[0.0, 0.0, 0.5], [1.0, 1.0, 1.0]])
-    # example 1: 0 + 1 + 0.25 = 1.25; example 2: 1; mean over the batch: 1.125
-    cu.assert_close(nb.reconstruction_loss(x, x_hat), 1.125, what="loss of a (2, 3) batch")
-    cu.assert_close(nb.reconstruction_loss(x.reshape(2, 1, 1, 3), x_hat.reshape(2, 1, 1, 3)), 1.125,
-                    what="the same batch shaped as (2, 1, 1, 3) images")
+    x = torch.tensor([[0.0, 1.0, 1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0, 1.0, 1.0]])
+    x_hat = torch.tensor([[0.0, 0.0, 0.5, 0.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.5, 0.0, 1.0]])
+    # example 1: 0 + 1 + 0.25 = 1.25; example 2: 1 + 0.25 + 1 = 2.25; mean over the batch: 1.75
+    cu.assert_close(nb.reconstruction_loss(x, x_hat), 1.75, what="loss of a (2, 6) batch")
+    cu.assert_close(nb.reconstruction_loss(x.reshape(2, 1, 2, 3), x_hat.reshape(2, 1, 2, 3)), 1.75,
+                    what="the same batch shaped as (2, 1, 2, 3) images (sum over channels, rows and columns)")
 
 
 @cu.test("pca", points=1)
@@ -26,8 +26,9 @@ def pca_of_points_on_a_line(nb):
     x = torch.tensor([[0.0, 0.0, 1.0], [1.0, 2.0, 1.0], [2.0, 4.0, 1.0], [3.0, 6.1, 1.0]])
     mean, V = nb.pca_basis(x, 1)
     cu.assert_close(mean, [1.5, 3.025, 1.0], rtol=1e-5, what="mean")
+    cu.assert_shape(V, (3, 1), what="V, (D, k)")
     direction = np.array([1.0, 2.0, 0.0]) / math.sqrt(5)
-    cu.assert_close(abs(float(np.dot(V[:, 0].numpy(), direction))), 1.0, rtol=1e-3,
+    cu.assert_close(abs(float(np.dot(np.asarray(V)[:, 0], direction))), 1.0, rtol=1e-3,
                     what="|cos| between V's column and the line's direction (1, 2, 0)/sqrt(5)")
     x_hat = nb.pca_reconstruct(x, mean, V)
     cu.assert_close(x_hat, x, atol=0.05, what="reconstruction of points (almost) on a line")
@@ -36,56 +37,83 @@ def pca_of_points_on_a_line(nb):
 @cu.test("principal_angles", points=1)
 def principal_angles_in_3d(nb):
     t = 0.3
-    A = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=torch.float64)        # the xy-plane
-    B = torch.tensor([[2.0, 0.0], [0.0, math.cos(t)], [0.0, math.sin(t)]], dtype=torch.float64)  # tilted by t
-    cu.assert_close(nb.principal_angles(A, B), [0.0, t], atol=1e-6, what="angles between the xy-plane and a plane tilted by 0.3")
+    # the xy-plane and a plane tilted by t, each spanned by columns that are not orthonormal
+    A = torch.tensor([[3.0, 1.0], [0.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
+    B = torch.tensor([[0.5, 1.0], [0.0, math.cos(t)], [0.0, math.sin(t)]], dtype=torch.float64)
+    cu.assert_close(nb.principal_angles(A, B), [0.0, t], atol=1e-6,
+                    what="angles (ascending) between the xy-plane and a plane tilted by 0.3")
+
+
+def _linear_reconstruction(state, x):
+    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
+    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
+    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
+                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
+    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
 
 
 @cu.test("linear_ae", points=1)
 def linear_autoencoder_is_affine(nb):
-    out = nb.run("""
+    g = torch.Generator().manual_seed(2)
+    a, b = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    fa, fb, fmix, decoder = nb.run("""
         model = LinearAutoencoder(5, 2)
         with torch.no_grad():
-            a, b = torch.randn(4, 5), torch.randn(4, 5)
-            result = (tuple(model(a).shape), tuple(model.decoder.weight.shape),
-                      (model(0.3 * a + 0.7 * b) - 0.3 * model(a) - 0.7 * model(b)).abs().max().item())
-    """)
-    assert tuple(out[0]) == (4, 5), f"model(x) has shape {tuple(out[0])}, expected (4, 5)"
-    assert tuple(out[1]) == (5, 2), f"decoder.weight has shape {tuple(out[1])}, expected (5, 2)"
-    assert out[2] < 1e-5, "the linear autoencoder is not an affine map: f(0.3 a + 0.7 b) != 0.3 f(a) + 0.7 f(b)"
+            result = (model(a), model(b), model(0.3 * a + 0.7 * b), model.decoder.weight)
+    """, a=a, b=b)
+    cu.assert_shape(fa, (4, 5), what="model(x) for x of shape (4, 5)")
+    cu.assert_shape(decoder, (5, 2), what="decoder.weight")
+    cu.assert_close(fmix, 0.3 * fa + 0.7 * fb, atol=1e-5,
+                    what="f(0.3 a + 0.7 b) vs 0.3 f(a) + 0.7 f(b) (a linear autoencoder is an affine map)")
 
 
-@cu.test("linear_ae", points=1)
+@cu.test("linear_ae", points=1, uses=["reconstruction_loss"])
 def linear_autoencoder_learns_a_plane(nb):
     # points on a 2-D plane in 4-D: a trained 2-D linear autoencoder reconstructs them almost exactly
     g = torch.Generator().manual_seed(3)
     x = torch.randn(300, 2, generator=g) @ torch.tensor([[1.0, 0.5, 0.0, 2.0], [0.0, 1.0, -1.0, 0.5]]) + 1.0
-    loss = nb.run("""
+    state = nb.run("""
         model = LinearAutoencoder(4, 2)
         train_autoencoder(model, x, steps=400, lr=2e-2, batch_size=None)
-        with torch.no_grad():
-            result = ((model(x) - x) ** 2).sum(1).mean().item()
+        result = dict(model.state_dict())
     """, x=x)
+    loss = float(((_linear_reconstruction(state, x) - x.double()) ** 2).sum(1).mean())
     assert loss < 0.01 * x.var(0).sum().item(), f"reconstruction loss {loss:.4f} after training on an exact plane"
+
+
+@cu.test("linear_ae", points=1)
+def train_autoencoder_uses_the_given_loss(nb):
+    # a loss that only asks for a large bias: training must follow it, not the reconstruction loss
+    bias = nb.run("""
+        model = LinearAutoencoder(3, 1)
+        train_autoencoder(model, torch.zeros(16, 3), steps=50, lr=0.1, batch_size=8,
+                          loss=lambda m, b: -m.decoder.bias.sum())
+        result = model.decoder.bias
+    """)
+    assert bool((torch.as_tensor(bias) > 2.0).all()), f"after 50 steps of lr 0.1 on -sum(bias), the bias is {bias.tolist()}"
 
 
 @cu.test("autoencoder", points=1)
 def autoencoder_shapes_and_range(nb):
-    out = nb.run("""
+    g = torch.Generator().manual_seed(6)
+    x, far = torch.rand(50, 64, generator=g), torch.randn(7, 2, generator=g) * 100
+    z, x_hat, wide, state = nb.run("""
         model = Autoencoder(64, 2)
         with torch.no_grad():
-            x = torch.rand(5, 64)
-            z = model.encode(x)
-            wide = model.decode(torch.randn(7, 2) * 100)
-            result = (tuple(z.shape), tuple(model(x).shape), wide.min().item(), wide.max().item(),
-                      sum(p.numel() for p in model.parameters()))
-    """)
-    assert out[0] == (5, 2), f"encode(x) has shape {out[0]}, expected (5, 2)"
-    assert out[1] == (5, 64), f"model(x) has shape {out[1]}, expected (5, 64)"
-    assert 0.0 <= out[2] and out[3] <= 1.0, f"decoded pixels range over [{out[2]:.3g}, {out[3]:.3g}], not inside [0, 1]"
+            result = (model.encode(x), model(x), model.decode(far), dict(model.state_dict()))
+    """, x=x, far=far)
+    cu.assert_shape(z, (50, 2), what="encode(x) for x of shape (50, 64)")
+    cu.assert_shape(x_hat, (50, 64), what="model(x)")
+    assert float(torch.as_tensor(z).min()) < 0, "every code is >= 0: the encoder must end with a Linear layer, no activation"
+    wide = torch.as_tensor(wide)
+    assert 0.0 <= float(wide.min()) and float(wide.max()) <= 1.0, \
+        f"decoded pixels range over [{float(wide.min()):.3g}, {float(wide.max()):.3g}], not inside [0, 1]"
+    count = sum(torch.as_tensor(v).numel() for v in state.values())
     expected = (64 * 256 + 256) + (256 * 128 + 128) + (128 * 2 + 2)
     expected += (2 * 128 + 128) + (128 * 256 + 256) + (256 * 64 + 64)
-    assert out[4] == expected, f"the model has {out[4]} parameters, expected {expected} for the architecture described"
+    assert count == expected, f"the model has {count} parameters, expected {expected} for the architecture described"
 
 
 @cu.test("interpolate", points=1)
@@ -102,13 +130,15 @@ def holes_small_example(nb):
     assert z[:, 0].min() >= 0 and z[:, 0].max() <= 2 and z[:, 1].min() >= -1 and z[:, 1].max() <= 1, \
         "box samples fall outside [0, 2] x [-1, 1]"
     cu.assert_close(z.mean(0), [1.0, 0.0], atol=0.06, what="mean of 2000 box samples")
-    d = nb.distance_to_codes(torch.tensor([[0.0, 1.0], [3.0, 1.0]]), codes)
-    cu.assert_close(d, [1.0, 1.0], rtol=1e-5, what="distances of (0, 1) and (3, 1) to the nearest code")
+    d = nb.distance_to_codes(torch.tensor([[0.0, 2.0], [3.0, 1.0]]), codes)
+    cu.assert_close(d, [2.0, 1.0], rtol=1e-5, what="distances of (0, 2) and (3, 1) to the nearest code")
     g = nb.sample_gaussian(codes, 20000)
     cu.assert_close(g.mean(0), [1.0, 0.0], atol=0.05, what="mean of 20000 Gaussian samples")
+    # the codes' covariance is [[1, 0.5], [0.5, 1]]: the samples must share its correlation
+    cu.assert_close(torch.cov(g.T), [[1.0, 0.5], [0.5, 1.0]], atol=0.06, what="covariance of 20000 Gaussian samples")
 
 
-@cu.test("denoising", points=1)
+@cu.test("denoising", points=1, uses=["reconstruction_loss"])
 def masking_drops_the_right_share(nb):
     x = torch.rand(200, 50) + 0.5
     out = nb.corrupt(x, 0.3)
@@ -120,6 +150,18 @@ def masking_drops_the_right_share(nb):
     loss = nb.run("result = denoising_loss(nn.Identity(), x, 0.3).item()", x=x)
     expected = 0.3 * (x ** 2).sum(1).mean().item()
     cu.assert_close(loss, expected, rtol=0.05, what="denoising loss of the identity map under masking noise 0.3")
+
+
+@cu.test("denoising", points=1)
+def gaussian_noise_is_added_and_clamped(nb):
+    x = torch.full((200, 100), 0.5)
+    out = torch.as_tensor(nb.corrupt(x, 0.1, kind="gaussian"), dtype=torch.float64)
+    cu.assert_close(out.mean(), 0.5, atol=0.003, what="mean of 0.5 + N(0, 0.1^2) noise")
+    cu.assert_close(out.std(), 0.1, rtol=0.05, what="std of the added noise (noise = 0.1 is its standard deviation)")
+    wide = torch.as_tensor(nb.corrupt(x, 1.0, kind="gaussian"))
+    assert float(wide.min()) >= 0.0 and float(wide.max()) <= 1.0, "Gaussian corruption is not clamped to [0, 1]"
+    # with noise of std 1, P(0.5 + noise < 0) = 0.31: that share of the pixels is clamped to 0
+    cu.assert_close((wide == 0).double().mean(), 0.3085, atol=0.02, what="share of pixels clamped to 0")
 
 
 @cu.test("sparsity", points=1)

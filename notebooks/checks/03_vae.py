@@ -15,24 +15,25 @@ from torch.distributions import MultivariateNormal, kl_divergence
 
 
 def _one_dimensional_model():
-    # z ~ N(0, 1), x | z ~ N(2 z + 1, 1): x ~ N(1, 5); posterior variance 1/5, mean 2 (x - 1)/5
+    # z ~ N(0, 1), x | z ~ N(2 z + 1, 0.5^2): x ~ N(1, 4.25); posterior variance 1/17, mean 8 (x - 1)/17
     f64 = torch.float64
-    return torch.tensor([[2.0]], dtype=f64), torch.tensor([1.0], dtype=f64), 1.0, torch.tensor([[3.0], [1.0]], dtype=f64)
+    return torch.tensor([[2.0]], dtype=f64), torch.tensor([1.0], dtype=f64), 0.5, torch.tensor([[3.0], [1.0]], dtype=f64)
 
 
 @cu.test("log_marginal", points=1)
 def log_marginal_one_dimensional(nb):
     W, b, sigma, x = _one_dimensional_model()
-    expected = [-0.5 * math.log(2 * math.pi * 5) - 4 / 10, -0.5 * math.log(2 * math.pi * 5)]
-    cu.assert_close(nb.log_marginal(x, W, b, sigma), expected, rtol=1e-6, what="log p(x) for x ~ N(1, 5) at x = 3 and x = 1")
+    expected = [-0.5 * math.log(2 * math.pi * 4.25) - 4 / 8.5, -0.5 * math.log(2 * math.pi * 4.25)]
+    cu.assert_close(nb.log_marginal(x, W, b, sigma), expected, rtol=1e-6,
+                    what="log p(x) for x ~ N(1, 4 + 0.5^2) at x = 3 and x = 1")
 
 
 @cu.test("true_posterior", points=1)
 def true_posterior_one_dimensional(nb):
     W, b, sigma, x = _one_dimensional_model()
     m, S = nb.true_posterior(x, W, b, sigma)
-    cu.assert_close(m, [[0.8], [0.0]], rtol=1e-6, atol=1e-9, what="posterior means at x = 3 and x = 1")
-    cu.assert_close(S, [[0.2]], rtol=1e-6, what="posterior covariance")
+    cu.assert_close(m, [[16 / 17], [0.0]], rtol=1e-6, atol=1e-9, what="posterior means (N, k) at x = 3 and x = 1")
+    cu.assert_close(S, [[1 / 17]], rtol=1e-6, what="posterior covariance (k, k)")
 
 
 @cu.test("elbo_gaussian", points=1)
@@ -79,7 +80,7 @@ def reparameterize_moments_and_gradients(nb):
     cu.assert_close(grad_logvar, 0.5 * (z - torch.tensor([1.0, -2.0])), rtol=1e-4, atol=1e-5, what="dz/dlogvar (= sigma * eps / 2)")
 
 
-@cu.test("gradient_estimators", points=1)
+@cu.test("gradient_estimators", points=1, uses=["reparameterize"])
 def both_estimators_are_unbiased_on_a_quadratic(nb):
     # f(z) = ||z - c||^2: E f = ||mu - c||^2 + sum sigma^2, so grad_mu = 2 (mu - c), grad_logvar = sigma^2
     mu, logvar, c = torch.tensor([0.5, -1.0]), torch.tensor([0.0, math.log(0.25)]), torch.tensor([1.0, 1.0])
@@ -94,7 +95,7 @@ def both_estimators_are_unbiased_on_a_quadratic(nb):
             f"{name}: mean of grad_logvar {g_lv.mean(0).tolist()}, expected {expected_logvar.tolist()}"
 
 
-@cu.test("negative_elbo", points=1)
+@cu.test("negative_elbo", points=1, uses=["kl_standard_normal"])
 def negative_elbo_small_batch(nb):
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
     logits = torch.tensor([[0.0, 0.0, 2.0], [-1.0, 1.0, 0.0]])
@@ -110,21 +111,43 @@ def negative_elbo_small_batch(nb):
 
 @cu.test("vae", points=1)
 def vae_shapes_and_split(nb):
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(7)
+    x, z = (torch.rand(5, 64, generator=g) > 0.5).float(), torch.randn(7, 5, 3, generator=g)
     out = nb.run("""
         model = VAE(64, latent_dim=3, hidden=32)
-        x = (torch.rand(5, 64) > 0.5).float()
-        mu, logvar = model.encode(x)
-        h = model.encoder(x)
-        x_logits, mu2, logvar2 = model(x)
-        z = torch.randn(7, 5, 3)
-        result = (tuple(mu.shape), tuple(logvar.shape), tuple(x_logits.shape), h.detach(), mu.detach(), logvar.detach(),
-                  tuple(model.log_likelihood(x, z).shape))
+        with torch.no_grad():
+            mu, logvar = model.encode(x)
+            result = (mu, logvar, model.encoder(x), model.log_likelihood(x, z), model.decode(z))
+    """, x=x, z=z)
+    mu, logvar, h, log_lik, logits = (torch.as_tensor(v) for v in out)
+    cu.assert_shape(mu, (5, 3), what="mu from encode(x) for x of shape (5, 64)")
+    cu.assert_shape(logvar, (5, 3), what="logvar from encode(x)")
+    cu.assert_close(mu, h[:, :3], what="mu (the first latent_dim outputs of the encoder network)")
+    cu.assert_close(logvar, h[:, 3:], what="logvar (the last latent_dim outputs)")
+    cu.assert_shape(log_lik, (7, 5), what="log_likelihood(x (5, 64), z (7, 5, 3))")
+    expected = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+    cu.assert_close(log_lik, expected, rtol=1e-5, atol=1e-4, what="log p(x | z) (Bernoulli, summed over pixels)")
+
+
+@cu.test("vae", points=1, uses=["reparameterize"])
+def vae_forward_samples_a_code(nb):
+    first, second, grad = nb.run("""
+        model = VAE(12, latent_dim=2, hidden=16)
+        x = (torch.rand(6, 12) > 0.5).float()
+        with torch.no_grad():
+            model.encoder[-1].bias[2:] = 2.0            # sigma about e: samples vary
+        x_logits, mu, logvar = model(x)
+        x_logits.sum().backward()
+        result = (x_logits.detach(), model(x)[0].detach(), model.encoder[-1].weight.grad)
     """)
-    assert out[0] == (5, 3) and out[1] == (5, 3), f"encode returned shapes {out[0]}, {out[1]}; expected (5, 3) each"
-    assert out[2] == (5, 64), f"forward's logits have shape {out[2]}, expected (5, 64)"
-    cu.assert_close(out[4], out[3][:, :3], what="mu (the first latent_dim outputs of the encoder network)")
-    cu.assert_close(out[5], out[3][:, 3:], what="logvar (the last latent_dim outputs)")
-    assert out[6] == (7, 5), f"log_likelihood(x (5, 64), z (7, 5, 3)) has shape {out[6]}, expected (7, 5)"
+    cu.assert_shape(torch.as_tensor(first), (6, 12), what="forward's logits for x of shape (6, 12)")
+    assert float((torch.as_tensor(first) - torch.as_tensor(second)).abs().max()) > 1e-3, \
+        "two calls of forward gave the same logits: decode a sample of q(z|x), not its mean"
+    grad = torch.as_tensor(grad)
+    assert float(grad[:2].abs().sum()) > 0 and float(grad[2:].abs().sum()) > 0, \
+        "forward's logits do not depend on both mu and logvar: is z reparameterised?"
 
 
 from torch.distributions import MultivariateNormal
@@ -164,9 +187,31 @@ def iwae_is_exact_with_the_true_posterior(nb):
         cu.assert_close(got, log_px, rtol=1e-6, atol=1e-6, what=f"IWAE bound with k = {k} and the exact posterior as q")
 
 
+@cu.test("iwae_bound", points=1)
+def iwae_tightens_the_elbo(nb):
+    from torch.distributions import Normal, kl_divergence
+
+    # q is the posterior shifted by 0.4 and widened: L_1 is the ELBO, log p(x) - KL(q || posterior);
+    # averaging the weights inside the log (k = 20) must close part of that gap
+    W, b, x, log_px = _orthogonal_model(6, 2, seed=0)
+    x, log_px = x.repeat(20, 1), log_px.repeat(20)            # 1000 rows: averages are precise
+    S = 1 / (1 + (W**2).sum(0) / 0.25)
+    gap = kl_divergence(Normal(torch.full((2,), 0.4, dtype=torch.float64), (S * math.exp(0.8)).sqrt()),
+                        Normal(torch.zeros(2, dtype=torch.float64), S.sqrt())).sum().item()
+    below = {}
+    for k in (1, 20):
+        got = nb.run(_LINEAR_GAUSSIAN_CODE + "result = iwae_bound(LinearGaussian(W, b, 0.5, shift=0.4, log_scale=0.8), x, k)",
+                     W=W, b=b, x=x, k=k)
+        cu.assert_shape(got, (len(x),), what=f"iwae_bound with k = {k}")
+        below[k] = (log_px - torch.as_tensor(got, dtype=torch.float64)).mean().item()
+    cu.assert_close(below[1], gap, rtol=0.1, atol=0.02, what="log p(x) - L_1 on average (the ELBO's gap)")
+    assert -0.02 < below[20] < 0.8 * gap, (f"with k = 20 the bound is {below[20]:.3f} below log p(x) on average, the ELBO "
+                                           f"{gap:.3f}: log of the mean weight, not the mean of the log-weights")
+
+
 @cu.test("active_units", points=1)
 def active_units_small_example(nb):
     mu = torch.tensor([[0.0, 1.0, 0.05], [0.0, -1.0, -0.05], [0.0, 3.0, 0.05], [0.0, -3.0, -0.05]])
     count, variances = nb.active_units(mu)
-    assert count == 1 and type(count) is int, f"count = {count!r}, expected the int 1"
+    cu.assert_int(count, 1, what="count")
     cu.assert_close(variances, [0.0, 5.0, 0.0025], rtol=1e-5, what="variances (divide by N)")

@@ -23,38 +23,54 @@ def losses_at_known_logits(nb):
     sat = (log_1md(0.5) + log_1md(0.0) + log_1md(-3.0)) / 3
     cu.assert_close(nb.generator_loss(fake), ns, rtol=1e-5, what="non-saturating generator_loss")
     cu.assert_close(nb.generator_loss(fake, saturating=True), sat, rtol=1e-5, what="saturating generator_loss")
+    # logits of +-30: a float32 sigmoid rounds to exactly 1 (or underflows), so log(sigmoid) gives -inf
+    real, fake = torch.tensor([[-30.0]]), torch.tensor([[30.0]])
+    cu.assert_close(nb.gan_value(real, fake), -60.0, rtol=1e-5, what="gan_value at logits of -30 (real) and 30 (fake)")
+    cu.assert_close(nb.discriminator_loss(real, fake), 60.0, rtol=1e-5, what="discriminator_loss at logits of -30 and 30")
+    cu.assert_close(nb.generator_loss(fake, saturating=True), -30.0, rtol=1e-5, what="saturating generator_loss at a logit of 30")
 
 
 @cu.test("optimal_discriminator", points=1)
 def optimal_discriminator_of_two_gaussians(nb):
-    d = nb.run("result = optimal_discriminator(Normal(0.0, 1.0), Normal(1.0, 1.0), x)",
-               x=torch.tensor([-1.0, 0.0, 0.5, 2.0]))
-    # log N(x; 0, 1) - log N(x; 1, 1) = 1/2 - x
-    expected = [1 / (1 + math.exp(-(0.5 - x))) for x in (-1.0, 0.0, 0.5, 2.0)]
-    cu.assert_close(d, expected, rtol=1e-5, what="D* for p_data = N(0, 1), p_g = N(1, 1)")
+    points = (-1.0, 0.0, 0.5, 2.0, 40.0)
+    d = nb.run("result = optimal_discriminator(Normal(0.0, 1.0), Normal(1.0, 1.0), x)", x=torch.tensor(points))
+    # log N(x; 0, 1) - log N(x; 1, 1) = 1/2 - x; at x = 40 both densities underflow to 0 in float32
+    expected = [1 / (1 + math.exp(-(0.5 - x))) for x in points]
+    cu.assert_close(d, expected, rtol=1e-5, atol=1e-12, what="D* for p_data = N(0, 1), p_g = N(1, 1) at x = -1, 0, 0.5, 2, 40")
 
 
-@cu.test("train_discriminator", points=1, timeout=120)
+def _discriminator_from(state, d=1):
+    """The grader's own make_discriminator(d) with a trained discriminator's weights: its
+    probabilities are computed here, on points the check chooses, never in the notebook."""
+    from torch import nn
+
+    D = nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    D.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    return D
+
+
+@cu.test("train_discriminator", points=1, timeout=120, uses=["discriminator_loss"])
 def trained_discriminator_is_close_to_optimal(nb):
     import numpy as np
     from scipy import stats
 
-    d = nb.run("""
+    state = nb.run("""
         p_data = MixtureSameFamily(Categorical(torch.tensor([0.5, 0.5])),
                                    Normal(torch.tensor([-1.5, 1.5]), torch.tensor([0.4, 0.4])))
         p_g = Normal(0.0, 1.2)
-        D = train_discriminator(lambda n: p_data.sample((n, 1)), lambda n: p_g.sample((n, 1)), steps=2000)
-        with torch.no_grad():
-            result = torch.sigmoid(D(torch.linspace(-3, 3, 121)[:, None])).reshape(-1)
+        D = train_discriminator(lambda n: p_data.sample((n, 1)), lambda n: p_g.sample((n, 1)), steps=500, lr=3e-3, batch_size=512)
+        result = dict(D.state_dict())
     """)
     xs = np.linspace(-3, 3, 121)
+    with torch.no_grad():
+        d = torch.sigmoid(_discriminator_from(state)(torch.tensor(xs, dtype=torch.float32)[:, None])).reshape(-1).numpy()
     pd = 0.5 * stats.norm.pdf(xs, -1.5, 0.4) + 0.5 * stats.norm.pdf(xs, 1.5, 0.4)
     pg = stats.norm.pdf(xs, 0.0, 1.2)
-    mae = float(np.abs(np.asarray(d, dtype=float) - pd / (pd + pg)).mean())
+    mae = float(np.abs(d - pd / (pd + pg)).mean())
     assert mae < 0.05, f"mean |sigmoid(D(x)) - D*(x)| on [-3, 3] is {mae:.3f}, should be below 0.05"
 
 
-@cu.test("js_from_discriminator", points=1)
+@cu.test("js_from_discriminator", points=1, uses=["gan_value"])
 def js_limits(nb):
     same = nb.run("result = js_from_discriminator(Normal(0.3, 1.5), Normal(0.3, 1.5), 1000)")
     cu.assert_close(same, 0.0, atol=1e-5, what="JS of a distribution with itself (D* = 1/2 everywhere)")
@@ -75,8 +91,9 @@ def metrics_on_a_hand_made_sample(nb):
     ])
     out = nb.mode_metrics(samples, centers, std)
     cu.assert_close(out["counts"], [10, 0, 0, 5, 0, 0, 0, 0], what="counts")
-    assert out["modes"] == 2, f"2 modes are captured (0 and 3), got {out['modes']}"
-    cu.assert_close(out["high_quality"], 15 / 25, rtol=1e-6, what="fraction of high-quality samples")
+    assert torch.as_tensor(out["counts"]).dtype == torch.int64, f"counts should be int64, got {torch.as_tensor(out['counts']).dtype}"
+    cu.assert_int(out["modes"], 2, what="modes captured (0 and 3)")
+    cu.assert_float(out["high_quality"], 15 / 25, rtol=1e-6, what="fraction of high-quality samples")
 
 
 def _tiny_nets(seed):
@@ -95,76 +112,166 @@ D.load_state_dict(weights["D"])
 """
 
 
-@cu.test("gan_step", points=1)
+def _build_tiny(weights):
+    import torch.nn as nn
+
+    G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+    D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    G.load_state_dict(weights["G"])
+    D.load_state_dict(weights["D"])
+    return G, D
+
+
+def _bce(logits, target):
+    from torch.nn import functional as F
+
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(target)))
+
+
+def _sgd(module, loss, lr):
+    grads = torch.autograd.grad(loss, list(module.parameters()))
+    with torch.no_grad():
+        for p, g in zip(module.parameters(), grads):
+            p -= lr * g
+
+
+def _state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _compare(got, expected, what, rtol=1e-4, atol=1e-6):
+    for k in expected:
+        cu.assert_close(got[k], expected[k], rtol=rtol, atol=atol, what=f"{what} {k}")
+
+
+@cu.test("gan_step", points=1, uses=["discriminator_loss", "generator_loss"])
 def gan_step_moves_both_players(nb):
     weights = _tiny_nets(0)
     g = torch.Generator().manual_seed(1)
     real, z = torch.randn(16, 2, generator=g) + 2, torch.randn(16, 3, generator=g)
-    out = nb.run(TINY_NETS + """
+    got = nb.run(TINY_NETS + """
 opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
-with torch.no_grad():
-    d_before = discriminator_loss(D(real), D(G(z)))
 losses = gan_step(G, D, opt_g, opt_d, real, z)
-with torch.no_grad():
-    d_after = discriminator_loss(D(real), D(G(z)))
-result = {"losses": losses, "d_before": d_before, "G": dict(G.state_dict())}
+result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())}
 """, weights=weights, real=real, z=z)
-    cu.assert_close(out["losses"]["loss_d"], out["d_before"], rtol=1e-5,
-                    what="loss_d (the discriminator loss before its update)")
-    moved = max(float((out["G"][k] - weights["G"][k]).abs().max()) for k in weights["G"])
-    assert moved > 1e-4, "the generator's parameters did not change: does its gradient reach G?"
+    # the same step, here: D on the real batch and the detached fakes, then G against the updated D
+    G, D = _build_tiny(weights)
+    fake = G(z).detach()
+    loss_d = _bce(D(real), 1) + _bce(D(fake), 0)
+    _sgd(D, loss_d, 0.1)
+    loss_g = _bce(D(G(z)), 1)
+    _sgd(G, loss_g, 0.1)
+    cu.assert_float(got["losses"]["loss_d"], loss_d.item(), rtol=1e-4, what="loss_d (the discriminator loss before its update)")
+    _compare(got["D"], _state(D), "the discriminator after its step (on the real batch and the detached fakes):")
+    _compare(got["G"], _state(G), "the generator after its step (against the updated discriminator):")
+    cu.assert_float(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what="loss_g (against the updated discriminator)")
 
 
-@cu.test("unrolled_gan_step", points=1)
+@cu.test("unrolled_gan_step", points=1, uses=["discriminator_loss", "generator_loss"])
 def unrolled_step_restores_the_discriminator(nb):
     weights = _tiny_nets(2)
     g = torch.Generator().manual_seed(3)
     reals, z = [torch.randn(16, 2, generator=g) + 1 for _ in range(4)], torch.randn(16, 3, generator=g)
-    out = nb.run(TINY_NETS + """
-G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
-opt = lambda m: torch.optim.SGD(m.parameters(), lr=0.1)
-unrolled_gan_step(G, D, opt(G), opt(D), reals, z)
-gan_step(G2, D2, opt(G2), opt(D2), reals[0], z)
-result = {"D": dict(D.state_dict()), "D_plain": dict(D2.state_dict()),
-          "G": dict(G.state_dict()), "G_plain": dict(G2.state_dict())}
+    got = nb.run(TINY_NETS + """
+opt_d = torch.optim.Adam(D.parameters(), lr=0.01)
+losses = unrolled_gan_step(G, D, torch.optim.SGD(G.parameters(), lr=0.1), opt_d, reals, z)
+state = opt_d.state_dict()["state"]
+result = {"losses": losses, "D": dict(D.state_dict()), "G": dict(G.state_dict()),
+          "adam_steps": [float(state[i]["step"]) for i in sorted(state)]}
 """, weights=weights, reals=reals, z=z)
-    for k in out["D"]:
-        cu.assert_close(out["D"][k], out["D_plain"][k], rtol=1e-5, atol=1e-7,
-                        what=f"D's {k} after the step (one real update, the look-ahead undone)")
-    differ = max(float((out["G"][k] - out["G_plain"][k]).abs().max()) for k in out["G"])
-    assert differ > 1e-5, "with 3 look-ahead steps the generator's update should differ from gan_step's"
+    # here: one real discriminator step, 3 look-ahead steps, the generator's step against the
+    # look-ahead discriminator, then the discriminator and Adam's state as after the first step
+    G, D = _build_tiny(weights)
+    opt_d = torch.optim.Adam(D.parameters(), lr=0.01)
+    fake = G(z).detach()
+    for i, real in enumerate(reals):
+        loss = _bce(D(real), 1) + _bce(D(fake), 0)
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+        if i == 0:
+            after_one, loss_d = _state(D), loss.item()
+    loss_g = _bce(D(G(z)), 1)
+    _sgd(G, loss_g, 0.1)
+    _compare(got["D"], after_one, "D after the step (one real update, the look-ahead undone):")
+    assert got["adam_steps"] == [1.0] * 4, (f"Adam's step counts are {got['adam_steps']} after one unrolled step: "
+                                            "restore the optimiser's state too (a deep copy of opt_d.state_dict())")
+    _compare(got["G"], _state(G), "G after the step (against the discriminator 4 steps ahead):")
+    cu.assert_float(got["losses"]["loss_d"], loss_d, rtol=1e-4, what="loss_d (the first discriminator step)")
+    cu.assert_float(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what="loss_g (against the look-ahead discriminator)")
 
 
 @cu.test("wgan_gp_critic_loss", points=1)
 def critic_loss_of_a_linear_critic(nb):
     g = torch.Generator().manual_seed(5)
     real, fake = torch.randn(64, 2, generator=g) + 1, torch.randn(64, 2, generator=g)
-    value = nb.run("""
+    value, grad = nb.run("""
         critic = nn.Linear(2, 1)
         with torch.no_grad():
             critic.weight.copy_(torch.tensor([[3.0, 4.0]]))
             critic.bias.fill_(0.5)
-        result = wgan_gp_critic_loss(critic, real, fake, lam=10.0)
+        loss = wgan_gp_critic_loss(critic, real, fake, lam=10.0)
+        loss.backward()
+        result = (loss.detach(), critic.weight.grad)
     """, real=real, fake=fake)
     w = torch.tensor([3.0, 4.0])
     gap = float(fake.mean(0) @ w - real.mean(0) @ w)   # the bias cancels
     cu.assert_close(value, gap + 10.0 * (5.0 - 1.0) ** 2, rtol=1e-5,
                     what="critic loss of f(z) = 3 z1 + 4 z2 + 0.5 (gradient norm 5 everywhere)")
+    # the gap's gradient plus the penalty's, 2 lam (||w|| - 1) w / ||w||: create_graph=True
+    assert grad is not None, "the loss does not reach the critic's weights"
+    cu.assert_close(torch.as_tensor(grad).reshape(-1), (fake.mean(0) - real.mean(0)) + 10.0 * 2 * 4.0 * w / 5.0,
+                    rtol=1e-4, atol=1e-5, what="d loss / d weight (the gap's gradient + the penalty's)")
+
+
+@cu.test("wgan_gp_critic_loss", points=1)
+def penalty_is_taken_between_real_and_fake(nb):
+    import numpy as np
+
+    g = torch.Generator().manual_seed(17)
+    real = torch.randn(8000, 2, generator=g) * 0.1 + torch.tensor([0.0, 2.5])
+    fake = torch.randn(8000, 2, generator=g) * 0.1
+    # f(z) = ||z||^2 / 2 has gradient z: the penalty is E (||eps x + (1 - eps) y|| - 1)^2
+    value = nb.run("""
+        class HalfSquaredNorm(nn.Module):
+            def forward(self, z):
+                return 0.5 * (z ** 2).sum(dim=1, keepdim=True)
+        result = wgan_gp_critic_loss(HalfSquaredNorm(), real, fake, lam=1.0)
+    """, real=real, fake=fake)
+    eps = np.linspace(0, 1, 401)[:, None, None]
+    norms = np.linalg.norm(eps * real.numpy()[None] + (1 - eps) * fake.numpy()[None], axis=2)
+    penalty = np.trapezoid(((norms - 1) ** 2).mean(axis=1), dx=1 / 400)
+    gap = 0.5 * float((fake ** 2).sum(1).mean() - (real ** 2).sum(1).mean())
+    cu.assert_close(value, gap + penalty, rtol=0.03, what=f"critic loss of f(z) = ||z||^2/2 between real samples at "
+                    f"(0, 2.5) and fakes at 0 (gap {gap:.3f} + penalty {penalty:.3f} at interpolates)")
 
 
 @cu.test("wgan_step", points=1)
-def clipped_critic_stays_in_the_box(nb):
+def clipped_critic_step_matches_a_reference(nb):
     weights = _tiny_nets(4)
     g = torch.Generator().manual_seed(6)
     reals = [torch.randn(16, 2, generator=g) + 2 for _ in range(5)]
     zs = [torch.randn(16, 3, generator=g) for _ in range(6)]
-    out = nb.run(TINY_NETS + """
-wgan_step(G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.RMSprop(D.parameters(), lr=1e-3),
-          reals, zs, mode="clip", clip=0.05)
-result = {"critic": [p.detach().abs().max() for p in D.parameters()], "G": dict(G.state_dict())}
+    got = nb.run(TINY_NETS + """
+losses = wgan_step(G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.RMSprop(D.parameters(), lr=1e-3),
+                   reals, zs, mode="clip", clip=0.05)
+result = {"losses": losses, "D": dict(D.state_dict()), "G": dict(G.state_dict())}
 """, weights=weights, reals=reals, zs=zs)
-    largest = max(float(v) for v in out["critic"])
+    # here: 5 critic steps (RMSprop), each followed by clamping every parameter, then one generator step
+    G, D = _build_tiny(weights)
+    opt_c = torch.optim.RMSprop(D.parameters(), lr=1e-3)
+    for real, z in zip(reals, zs[:-1]):
+        loss_c = D(G(z).detach()).mean() - D(real).mean()
+        opt_c.zero_grad()
+        loss_c.backward()
+        opt_c.step()
+        with torch.no_grad():
+            for p in D.parameters():
+                p.clamp_(-0.05, 0.05)
+    loss_g = -D(G(zs[-1])).mean()
+    _sgd(G, loss_g, 0.1)
+    largest = max(float(torch.as_tensor(v).abs().max()) for v in got["D"].values())
     assert largest <= 0.05 + 1e-7, f"a critic parameter is {largest:.4f} after clipping to 0.05"
-    assert largest >= 0.049, f"the largest critic parameter is only {largest:.4f}: was the critic clipped to 0.05?"
-    moved = max(float((out["G"][k] - weights["G"][k]).abs().max()) for k in weights["G"])
-    assert moved > 1e-5, "the generator did not move"
+    _compare(got["D"], _state(D), "the critic after its 5 clipped steps:")
+    _compare(got["G"], _state(G), "the generator after its step on -E f(G(z)):")
+    cu.assert_float(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what="loss_g")

@@ -16,19 +16,27 @@ def two_views_have_the_right_shape_and_differ(nb):
     x = torch.zeros(6, 1, 24, 24)
     x[:, :, 8:16, 10:14] = 1.0
     v1, v2 = nb.run("result = two_views(x, make_augment(24))", x=x)
-    assert tuple(v1.shape) == (6, 1, 24, 24) and tuple(v2.shape) == (6, 1, 24, 24), "each view has x's shape"
+    v1, v2 = torch.as_tensor(v1), torch.as_tensor(v2)
+    cu.assert_shape(v1, (6, 1, 24, 24), what="view 1")
+    cu.assert_shape(v2, (6, 1, 24, 24), what="view 2")
     assert v1.dtype == torch.float32, f"views should be float32, got {v1.dtype}"
     assert float(v1.min()) >= 0 and float(v1.max()) <= 1, "clamp the views to [0, 1]"
     assert (v1 - v2).abs().amax(dim=(1, 2, 3)).min() > 0.05, "the two views of an image should differ"
+    # 16 copies of one image: each copy gets its own random transformation
+    copies, _ = nb.run("result = two_views(x[:1].repeat(16, 1, 1, 1), make_augment(24))", x=x)
+    distinct = len({tuple(r.round(decimals=3).tolist()) for r in torch.as_tensor(copies).flatten(1)})
+    assert distinct >= 15, f"16 copies of one image gave only {distinct} different views: is every image augmented independently?"
 
 
 @cu.test("projection_head", points=1)
 def head_shape_and_size(nb):
-    shape, count = nb.run("""
+    x = torch.randn(10, 5, generator=torch.Generator().manual_seed(8))
+    out, params = nb.run("""
         head = projection_head(5, 16, 8)
-        result = (tuple(head(torch.randn(10, 5)).shape), sum(p.numel() for p in head.parameters()))
-    """)
-    assert tuple(shape) == (10, 8), f"output shape {tuple(shape)}, expected (10, 8)"
+        result = (head(x), list(head.parameters()))
+    """, x=x)
+    cu.assert_shape(out, (10, 8), what="the head's output for x of shape (10, 5)")
+    count = sum(torch.as_tensor(p).numel() for p in params)
     expected = 5 * 16 + 16 + 2 * 16 + 16 * 8 + 8
     assert count == expected, f"{count} parameters, expected {expected} (two Linear layers with bias, BatchNorm1d)"
 
@@ -47,14 +55,34 @@ def few_labels_and_a_small_vote(nb):
     assert pred.tolist() == [0, 1, 0], f"k-NN predictions {pred.tolist()}, expected [0, 1, 0]"
 
 
+@cu.test("probes", points=1)
+def knn_votes_are_weighted_by_cosine_similarity(nb):
+    # (1, 0): one very similar neighbour of class 0 (cosine 1.0) against two of class 1 (0.29 each):
+    # the similarity-weighted vote says 0, a plain majority vote would say 1
+    train = torch.tensor([[10.0, 0.2], [0.3, 1.0], [0.3, -1.0], [-1.0, 0.0], [0.0, 1.0]])
+    labels = torch.tensor([0, 1, 1, 0, 1])
+    pred = nb.knn_predict(train, labels, torch.tensor([[1.0, 0.0]]), 3)
+    assert pred.tolist() == [0], f"predicted {pred.tolist()}: each of the k neighbours votes with its similarity, not 1"
+    # (0, 1): its most similar neighbours are of class 1; a long vector of class 0 has the largest
+    # dot product but a small cosine: similarity means cosine, not the dot product
+    train = torch.tensor([[20.0, 5.0], [0.3, 1.0], [0.0, 1.0], [-1.0, 0.0]])
+    labels = torch.tensor([0, 1, 1, 0])
+    pred = nb.knn_predict(train, labels, torch.tensor([[0.0, 1.0]]), 3)
+    assert pred.tolist() == [1], f"predicted {pred.tolist()}: rank and weight the neighbours by cosine similarity"
+
+
 @cu.test("collapse", points=1)
 def collapse_metrics_on_small_examples(nb):
     square = torch.tensor([[2.0, 0.0], [0.0, 1.0], [-3.0, 0.0], [0.0, -0.5]])
-    cu.assert_close(nb.embedding_std(square), math.sqrt(0.5), rtol=1e-5, what="spread of (±1, 0), (0, ±1) after normalising")
+    cu.assert_float(nb.embedding_std(square), math.sqrt(0.5), rtol=1e-5, what="spread of (±1, 0), (0, ±1) after normalising")
     same = torch.tensor([[1.0, 2.0, 3.0]]).repeat(5, 1) * torch.tensor([[1.0], [2.0], [0.5], [3.0], [1.0]])
-    cu.assert_close(nb.embedding_std(same), 0.0, atol=1e-6, what="spread of parallel rows")
-    cu.assert_close(nb.effective_rank(same), 1.0, rtol=1e-4, what="effective rank of parallel rows")
-    cu.assert_close(nb.effective_rank(torch.eye(4) * 3), 4.0, rtol=1e-5, what="effective rank of 3 I_4")
+    cu.assert_float(nb.embedding_std(same), 0.0, atol=1e-6, what="spread of parallel rows")
+    cu.assert_float(nb.effective_rank(same), 1.0, rtol=1e-4, what="effective rank of parallel rows")
+    cu.assert_float(nb.effective_rank(torch.eye(4) * 3), 4.0, rtol=1e-5, what="effective rank of 3 I_4")
+    # singular values 3 and 1: p = (3/4, 1/4), erank = exp(-(3/4 log 3/4 + 1/4 log 1/4)) = 1.755
+    expected = math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+    cu.assert_float(nb.effective_rank(torch.tensor([[3.0, 0.0], [0.0, 1.0]])), expected, rtol=1e-5,
+                    what="effective rank of diag(3, 1)")
 
 
 @cu.test("nt_xent", points=1)
@@ -63,6 +91,17 @@ def nt_xent_of_two_orthogonal_pairs(nb):
     # every anchor: positive similarity 1, two negatives with similarity 0 (the anchor is excluded)
     cu.assert_close(nb.nt_xent(z, 2 * z, 1.0), math.log(1 + 2 / math.e), rtol=1e-5, what="NT-Xent, tau = 1")
     cu.assert_close(nb.nt_xent(z, z, 0.5), math.log(1 + 2 / math.e**2), rtol=1e-5, what="NT-Xent, tau = 0.5")
+
+
+@cu.test("nt_xent", points=1)
+def nt_xent_averages_the_anchors_of_both_views(nb):
+    # views (e1, e2) and (e1, e1) after normalising: the four anchors have different losses,
+    #   e1 (view 1): log(1 + 2 e^(1/t)) - 1/t      e2 (view 1): log 3
+    #   e1 (view 2): log(1 + 2 e^(1/t)) - 1/t      e1 (view 2, positive e2): log(1 + 2 e^(1/t))
+    z1, z2 = torch.tensor([[1.0, 0.0], [0.0, 2.0]]), torch.tensor([[2.0, 0.0], [3.0, 0.0]])
+    for t in (1.0, 0.5):
+        expected = (3 * math.log(1 + 2 * math.exp(1 / t)) - 2 / t + math.log(3)) / 4
+        cu.assert_close(nb.nt_xent(z1, z2, t), expected, rtol=1e-5, what=f"NT-Xent of views that differ, tau = {t}")
 
 
 @cu.test("byol", points=1)
@@ -81,6 +120,30 @@ def byol_loss_and_ema_on_small_examples(nb):
     """)
     for w in weights:
         cu.assert_close(w, torch.full_like(w, 1.2), rtol=1e-6, what="0.9 * 1 + 0.1 * 3")
+
+
+@cu.test("byol", points=1)
+def byol_objective_is_symmetric_and_stops_gradients(nb):
+    g = torch.Generator().manual_seed(53)
+    x1, x2 = torch.randn(6, 3, generator=g), torch.randn(6, 3, generator=g)
+    Wo, Wp, Wt = (torch.randn(3, 3, generator=g) for _ in range(3))
+    loss, target_grad, online_grad = nb.run("""
+        online, predictor, target = (nn.Linear(3, 3, bias=False) for _ in range(3))
+        with torch.no_grad():
+            online.weight.copy_(Wo); predictor.weight.copy_(Wp); target.weight.copy_(Wt)
+        loss = byol_objective(online, predictor, target, x1, x2)
+        loss.backward()
+        result = (loss.detach(), target.weight.grad, online.weight.grad)
+    """, x1=x1, x2=x2, Wo=Wo, Wp=Wp, Wt=Wt)
+
+    def ell(p, z):  # 2 - 2 cos, averaged over the batch
+        return (2 - 2 * torch.nn.functional.cosine_similarity(p, z, dim=1)).mean()
+
+    expected = ell(x1 @ Wo.T @ Wp.T, x2 @ Wt.T) + ell(x2 @ Wo.T @ Wp.T, x1 @ Wt.T)
+    cu.assert_close(loss, expected, rtol=1e-5, what="BYOL's loss: each view predicts the target's embedding of the other")
+    assert target_grad is None or float(torch.as_tensor(target_grad).abs().max()) == 0.0, \
+        "a gradient reached the target network: stop it (stop_gradient=True is the default)"
+    assert online_grad is not None and float(torch.as_tensor(online_grad).abs().max()) > 0, "no gradient reached the online network"
 
 
 @cu.test("barlow", points=1)

@@ -11,7 +11,8 @@ import torch
 import course_utils as cu
 
 
-@cu.test("reconstruction_loss", points=2)
+@cu.test("reconstruction_loss", points=2, hint="Is your loss summed over every dimension of an example and "
+         "averaged over the batch, for any shape of batch?")
 def reconstruction_loss_reductions_over_shapes(nb):
     import torch.nn.functional as F
 
@@ -27,7 +28,8 @@ def reconstruction_loss_reductions_over_shapes(nb):
         cu.assert_close(wider, 2 * expected, rtol=1e-5, what=f"loss with every example doubled in size (sum over dims), shape {shape}")
 
 
-@cu.test("reconstruction_loss", points=1)
+@cu.test("reconstruction_loss", points=1, hint="Can your loss be back-propagated, with the gradient of a sum "
+         "over dimensions and a mean over the batch?")
 def reconstruction_loss_gradient(nb):
     g = torch.Generator().manual_seed(12)
     x, x_hat = torch.rand(6, 4, generator=g), torch.rand(6, 4, generator=g)
@@ -46,7 +48,8 @@ def _anisotropic(n, d, seed):
     return (torch.randn(n, d, generator=g, dtype=torch.float64) * scales) @ rotation.T + torch.randn(d, generator=g, dtype=torch.float64) * 3
 
 
-@cu.test("pca", points=2)
+@cu.test("pca", points=2, hint="Do your mean, orthonormal basis and projection match PCA on centred data of "
+         "other sizes and ranks k?")
 def pca_matches_sklearn(nb):
     from sklearn.decomposition import PCA
 
@@ -65,7 +68,8 @@ def pca_matches_sklearn(nb):
                         what=f"reconstruction vs sklearn (D={d}, k={k})")
 
 
-@cu.test("principal_angles", points=2)
+@cu.test("principal_angles", points=2, hint="Are your angles right for random subspaces of other dimensions, "
+         "and exactly 0 for one subspace under two different bases?")
 def principal_angles_match_scipy(nb):
     from scipy.linalg import subspace_angles
 
@@ -81,7 +85,19 @@ def principal_angles_match_scipy(nb):
     cu.assert_close(got, np.zeros(3), atol=1e-5, what="angles between a subspace and itself (another basis)")
 
 
-@cu.test("linear_ae", points=3, timeout=90)
+def _linear_reconstruction(state, x):
+    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
+    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
+    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
+                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
+    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
+
+
+@cu.test("linear_ae", points=3, timeout=90, uses=["reconstruction_loss"],
+         hint="Does your trained linear autoencoder reach PCA's error and span the PCA subspace on data of other "
+              "dimensions and code sizes?")
 def linear_autoencoder_spans_the_pca_subspace(nb):
     from scipy.linalg import subspace_angles
     from sklearn.decomposition import PCA
@@ -93,52 +109,62 @@ def linear_autoencoder_spans_the_pca_subspace(nb):
         x = (torch.randn(800, d, generator=g) * spectrum) @ rotation.T + torch.randn(d, generator=g)
         oracle = PCA(n_components=k).fit(x.numpy().astype(np.float64))
         pca_error = float(((x.numpy() - oracle.inverse_transform(oracle.transform(x.numpy()))) ** 2).sum(1).mean())
-        error, W = nb.run("""
+        state = nb.run("""
             linear = LinearAutoencoder(x.shape[1], k)
             train_autoencoder(linear, x, steps=600, lr=2e-2, batch_size=None)
-            with torch.no_grad():
-                result = (((linear(x) - x) ** 2).sum(1).mean().item(), linear.decoder.weight.clone())
+            result = dict(linear.state_dict())
         """, x=x, k=k)
+        error = float(((_linear_reconstruction(state, x) - x.double()) ** 2).sum(1).mean())
         assert error <= 1.02 * pca_error, f"D={d}, k={k}: linear AE error {error:.4f} is over 2% above PCA's {pca_error:.4f}"
-        angle = float(np.degrees(subspace_angles(np.asarray(W, dtype=np.float64), oracle.components_.T).max()))
+        W = np.asarray(state["decoder.weight"], dtype=np.float64)
+        angle = float(np.degrees(subspace_angles(W, oracle.components_.T).max()))
         assert angle < 5.0, f"D={d}, k={k}: the decoder's columns are {angle:.1f} degrees away from the PCA subspace"
 
 
-@cu.test("linear_ae", points=1)
-def train_autoencoder_uses_the_given_loss(nb):
-    # a loss that only asks for a large bias: training must follow it, not the reconstruction loss
-    bias = nb.run("""
-        model = LinearAutoencoder(3, 1)
-        train_autoencoder(model, torch.zeros(16, 3), steps=50, lr=0.1, batch_size=8,
-                          loss=lambda m, b: -m.decoder.bias.sum())
-        result = model.decoder.bias.detach().clone()
-    """)
-    assert bool((bias > 2.0).all()), f"after 50 steps of lr 0.1 on -sum(bias), the bias is {bias.tolist()}"
+@cu.test("linear_ae", points=1, hint="Does train_autoencoder take exactly `steps` optimiser steps, on minibatches of "
+         "batch_size rows (the whole data when batch_size is None), with the loss it is given?")
+def train_autoencoder_steps_and_batches(nb):
+    for batch_size, expected in ((16, 16), (None, 40)):
+        sizes = nb.run("""
+            seen = []
+            def loss(m, b):
+                seen.append(len(b))
+                return (m(b) ** 2).sum()
+            train_autoencoder(LinearAutoencoder(3, 1), torch.rand(40, 3), steps=6, lr=1e-3, batch_size=batch_size, loss=loss)
+            result = seen
+        """, batch_size=batch_size)
+        assert len(sizes) == 6, f"batch_size={batch_size}: the loss was evaluated {len(sizes)} times for steps=6"
+        assert max(sizes) == expected, f"batch_size={batch_size}: batches of {sorted(set(sizes))} rows, expected {expected}"
 
 
-@cu.test("autoencoder", points=1)
+@cu.test("autoencoder", points=1, hint="Does your Autoencoder follow the architecture for other input sizes, codes and "
+         "hidden widths, with a code that depends on every encoder parameter?")
 def autoencoder_other_sizes(nb):
     for D, latent, hidden in ((30, 3, (20, 10)), (100, 7, (64, 32))):
-        out = nb.run("""
+        g = torch.Generator().manual_seed(D)
+        x, far = torch.rand(9, D, generator=g), torch.randn(4, latent, generator=g) * 50
+        z, decoded, state, grads = nb.run("""
             model = Autoencoder(D, latent, hidden)
-            z = model.encode(torch.rand(9, D))
+            z = model.encode(x)
             z.sum().backward()
             with torch.no_grad():
-                code = torch.randn(4, latent) * 50
-                result = (tuple(z.shape), tuple(model.decode(code).shape), model.decode(code).min().item(),
-                          model.decode(code).max().item(), model.encode(torch.rand(3, D)).abs().max().item(),
-                          sum(p.numel() for p in model.parameters()),
-                          all(p.grad is not None for p in model.encoder.parameters()) if hasattr(model, "encoder") else True)
-        """, D=D, latent=latent, hidden=hidden)
+                decoded = model.decode(far)
+            result = (z.detach(), decoded, dict(model.state_dict()),
+                      [p.grad for p in model.encoder.parameters()] if hasattr(model, "encoder") else None)
+        """, D=D, latent=latent, hidden=hidden, x=x, far=far)
         h1, h2 = hidden
         params = 2 * (D * h1 + h1 * h2 + h2 * latent) + (h1 + h2 + latent) + (h2 + h1 + D)
-        assert out[0] == (9, latent) and out[1] == (4, D), f"shapes {out[0]}, {out[1]} for D={D}, latent={latent}"
-        assert 0.0 <= out[2] and out[3] <= 1.0, "decoded pixels outside [0, 1]"
-        assert out[5] == params, f"{out[5]} parameters for D={D}, latent={latent}, hidden={hidden}; expected {params}"
-        assert out[6], "encode does not depend on every encoder parameter"
+        z, decoded = torch.as_tensor(z), torch.as_tensor(decoded)
+        assert tuple(z.shape) == (9, latent) and tuple(decoded.shape) == (4, D), \
+            f"shapes {tuple(z.shape)}, {tuple(decoded.shape)} for D={D}, latent={latent}"
+        assert 0.0 <= float(decoded.min()) and float(decoded.max()) <= 1.0, "decoded pixels outside [0, 1]"
+        count = sum(torch.as_tensor(v).numel() for v in state.values())
+        assert count == params, f"{count} parameters for D={D}, latent={latent}, hidden={hidden}; expected {params}"
+        assert grads is None or all(gr is not None for gr in grads), "encode does not depend on every encoder parameter"
 
 
-@cu.test("autoencoder", points=2, timeout=90)
+@cu.test("autoencoder", points=2, timeout=90, uses=["train_autoencoder", "reconstruction_loss"],
+         hint="Does your nonlinear autoencoder, trained with a 1-D code, follow a curved manifold far better than PCA?")
 def autoencoder_beats_pca_on_a_helix(nb):
     # on a curved 1-D manifold embedded in 10-D (a helix), a 1-D nonlinear code beats 1-D PCA
     from sklearn.decomposition import PCA
@@ -149,16 +175,20 @@ def autoencoder_beats_pca_on_a_helix(nb):
     x = (0.5 + 0.4 * curve @ torch.randn(3, 10, generator=g) / 3).clamp(0, 1)
     oracle = PCA(n_components=1).fit(x.numpy())
     pca_error = float(((x.numpy() - oracle.inverse_transform(oracle.transform(x.numpy()))) ** 2).sum(1).mean())
-    error = nb.run("""
+    z, x_hat = nb.run("""
         model = Autoencoder(10, 1, (64, 64))
         train_autoencoder(model, x, steps=800, lr=3e-3, batch_size=128)
         with torch.no_grad():
-            result = ((model(x) - x) ** 2).sum(1).mean().item()
+            z = model.encode(x)
+            result = (z, model.decode(z))
     """, x=x)
+    assert tuple(torch.as_tensor(z).shape) == (1000, 1), f"codes of shape {tuple(torch.as_tensor(z).shape)}, expected (1000, 1)"
+    error = float(((torch.as_tensor(x_hat) - x) ** 2).sum(1).mean())
     assert error < 0.65 * pca_error, f"1-D autoencoder error {error:.4f}, 1-D PCA {pca_error:.4f}: the nonlinear code should do far better"
 
 
-@cu.test("interpolate", points=1)
+@cu.test("interpolate", points=1, hint="Are your points evenly spaced from z0 to z1, both included, in any "
+         "dimension and for any number of steps?")
 def interpolate_is_linear_with_endpoints(nb):
     g = torch.Generator().manual_seed(5)
     for d, steps in ((3, 2), (7, 11), (1, 4)):
@@ -168,7 +198,7 @@ def interpolate_is_linear_with_endpoints(nb):
         cu.assert_close(got, expected, rtol=1e-5, atol=1e-6, what=f"interpolate in {d}-D with {steps} steps")
 
 
-@cu.test("holes", points=1)
+@cu.test("holes", points=1, hint="Are your box samples uniform over the whole bounding box, in any dimension?")
 def box_samples_are_uniform(nb):
     g = torch.Generator().manual_seed(8)
     for d in (2, 3, 5):
@@ -181,7 +211,8 @@ def box_samples_are_uniform(nb):
         cu.assert_close(z.var(0), (high - low) ** 2 / 12, rtol=0.06, what=f"variance of {d}-D box samples (uniform: width^2/12)")
 
 
-@cu.test("holes", points=1)
+@cu.test("holes", points=1, hint="Do your Gaussian samples have the mean and the full covariance of the codes, "
+         "in any dimension?")
 def gaussian_samples_match_the_codes_moments(nb):
     g = torch.Generator().manual_seed(9)
     for d in (2, 4):
@@ -194,7 +225,8 @@ def gaussian_samples_match_the_codes_moments(nb):
         cu.assert_close(np.cov(z.T), cov, rtol=0.05, atol=0.03 * np.abs(cov).max(), what=f"covariance of {d}-D Gaussian samples")
 
 
-@cu.test("holes", points=1)
+@cu.test("holes", points=1, hint="Is your distance the Euclidean distance to the nearest code, for any numbers "
+         "of points, codes and dimensions?")
 def distances_match_a_kd_tree(nb):
     from scipy.spatial import cKDTree
 
@@ -206,7 +238,8 @@ def distances_match_a_kd_tree(nb):
                         what=f"distances of {n} points to {m} codes in {d}-D")
 
 
-@cu.test("denoising", points=1)
+@cu.test("denoising", points=1, hint="Is your Gaussian corruption additive noise of standard deviation `noise`, "
+         "clamped to [0, 1], for other noise levels?")
 def gaussian_corruption_statistics(nb):
     x = torch.full((400, 100), 0.5)
     out = np.asarray(nb.corrupt(x, 0.05, kind="gaussian"), dtype=np.float64)
@@ -217,7 +250,9 @@ def gaussian_corruption_statistics(nb):
     assert 0.3 < (wide == 0).mean() < 0.5 and 0.3 < (wide == 1).mean() < 0.5, "noise of std 2 should clamp most pixels to 0 or 1"
 
 
-@cu.test("denoising", points=2)
+@cu.test("denoising", points=2, uses=["reconstruction_loss"],
+         hint="Does your denoising loss compare the model's output on the corrupted input with the clean input, for "
+              "both kinds of noise and any noise level?")
 def denoising_loss_targets_the_clean_input(nb):
     g = torch.Generator().manual_seed(13)
     for p, shape in ((0.5, (300, 40)), (0.2, (500, 16))):
@@ -238,7 +273,8 @@ def denoising_loss_targets_the_clean_input(nb):
     cu.assert_close(zero, 0.0, atol=1e-6, what="denoising loss of the identity without noise")
 
 
-@cu.test("sparsity", points=2)
+@cu.test("sparsity", points=2, hint="Do your penalties match their definitions for other batches, widths and "
+         "targets rho, and stay finite for a unit that never fires?")
 def kl_sparsity_matches_torch_bernoulli(nb):
     from torch.distributions import Bernoulli, kl_divergence
 
@@ -251,9 +287,15 @@ def kl_sparsity_matches_torch_bernoulli(nb):
         cu.assert_close(nb.l1_sparsity(h - 0.5), (h - 0.5).abs().sum(1).mean(), rtol=1e-6, what=f"L1 sparsity, N={n}, H={hidden}")
     at_target = torch.full((7, 4), 0.05, dtype=torch.float64)
     cu.assert_close(nb.kl_sparsity(at_target, 0.05), 0.0, atol=1e-10, what="KL sparsity when every unit averages rho")
+    dead = torch.zeros(5, 2, dtype=torch.float64)
+    dead[:, 1] = 0.05
+    # a unit that never fires: rho_hat is clamped to 1e-6, so the penalty is large but finite
+    expected = 0.05 * math.log(0.05 / 1e-6) + 0.95 * math.log(0.95 / (1 - 1e-6))
+    cu.assert_close(nb.kl_sparsity(dead, 0.05), expected, rtol=1e-5, what="KL sparsity with a unit that never fires")
 
 
-@cu.test("sparsity", points=1)
+@cu.test("sparsity", points=1, hint="Does the gradient of your KL penalty push each unit's average activation "
+         "towards rho (a mean over the batch, then a sum over units)?")
 def kl_sparsity_gradient_pushes_towards_rho(nb):
     g = torch.Generator().manual_seed(15)
     h = torch.rand(64, 6, generator=g, dtype=torch.float64) * 0.8 + 0.1

@@ -32,7 +32,8 @@ def _oracle_posterior(x, W, b, sigma):
     return (x - b) @ gain.T, torch.eye(k, dtype=W.dtype) - gain @ W
 
 
-@cu.test("log_marginal", points=2)
+@cu.test("log_marginal", points=2, hint="Is your marginal covariance W W^T + sigma^2 I, for models of other "
+         "dimensions?")
 def log_marginal_matches_scipy(nb):
     from scipy.stats import multivariate_normal
 
@@ -44,7 +45,8 @@ def log_marginal_matches_scipy(nb):
                         what=f"log p(x), D={D}, k={k}")
 
 
-@cu.test("true_posterior", points=2)
+@cu.test("true_posterior", points=2, hint="Do your posterior mean and covariance match Gaussian conditioning in "
+         "higher dimensions, with the prior's identity term?")
 def true_posterior_matches_gaussian_conditioning(nb):
     for D, k, N, seed in ((3, 1, 5, 4), (8, 3, 10, 5), (20, 5, 4, 6)):
         W, b, sigma, x, _ = _linear_gaussian(D, k, N, seed)
@@ -54,7 +56,8 @@ def true_posterior_matches_gaussian_conditioning(nb):
         cu.assert_close(S, cov, rtol=1e-5, atol=1e-7, what=f"posterior covariance, D={D}, k={k}")
 
 
-@cu.test("elbo_gaussian", points=3)
+@cu.test("elbo_gaussian", points=3, hint="Is log p(x) - ELBO exactly KL(q || posterior) for any Gaussian q, in "
+         "any dimension, including q = the posterior itself?")
 def elbo_identity_over_shapes(nb):
     for D, k, N, seed in ((2, 1, 3, 7), (6, 3, 8, 8), (15, 4, 5, 9)):
         W, b, sigma, x, g = _linear_gaussian(D, k, N, seed)
@@ -69,7 +72,8 @@ def elbo_identity_over_shapes(nb):
             cu.assert_close(log_px - elbo, kl, rtol=1e-5, atol=1e-4, what=f"log p(x) - ELBO vs KL(q || posterior), {label}, D={D}, k={k}")
 
 
-@cu.test("elbo_gaussian", points=1)
+@cu.test("elbo_gaussian", points=1, hint="Does your closed form agree with a Monte Carlo estimate of "
+         "E_q[log p(x, z) - log q(z)], both terms included?")
 def elbo_matches_monte_carlo(nb):
     W, b, sigma, x, g = _linear_gaussian(4, 2, 3, 10)
     q_mean = torch.randn(3, 2, generator=g, dtype=torch.float64)
@@ -83,7 +87,8 @@ def elbo_matches_monte_carlo(nb):
         f"closed-form ELBO {got.tolist()} vs a 100,000-sample Monte Carlo estimate {monte_carlo.tolist()} (± {standard_error.max():.3f})"
 
 
-@cu.test("kl_standard_normal", points=2)
+@cu.test("kl_standard_normal", points=2, hint="Is your KL summed over the last dimension only, for inputs of "
+         "any shape, with logvar = log sigma^2?")
 def kl_standard_normal_matches_torch_over_shapes(nb):
     from torch.distributions import Normal, kl_divergence
 
@@ -95,7 +100,8 @@ def kl_standard_normal_matches_torch_over_shapes(nb):
                         what=f"KL for mu, logvar of shape {shape}")
 
 
-@cu.test("kl_standard_normal", points=1)
+@cu.test("kl_standard_normal", points=1, hint="Does your KL have the right gradients with respect to mu and "
+         "logvar?")
 def kl_standard_normal_gradient(nb):
     g = torch.Generator().manual_seed(21)
     mu, logvar = torch.randn(4, 3, generator=g, dtype=torch.float64), torch.randn(4, 3, generator=g, dtype=torch.float64)
@@ -108,7 +114,8 @@ def kl_standard_normal_gradient(nb):
     cu.assert_close(grads[1], 0.5 * (logvar.exp() - 1), rtol=1e-6, what="d KL / d logvar (= (sigma^2 - 1) / 2)")
 
 
-@cu.test("reparameterize", points=2)
+@cu.test("reparameterize", points=2, hint="Is z = mu + exp(logvar / 2) * eps with fresh N(0, 1) noise for every "
+         "entry, differentiable in both arguments, for any shape?")
 def reparameterize_over_shapes(nb):
     from scipy import stats
 
@@ -134,7 +141,9 @@ def reparameterize_over_shapes(nb):
         assert p > 1e-4, f"coordinate {j}: (z - mu) / sigma is not N(0, 1) (KS p-value {p:.1e})"
 
 
-@cu.test("gradient_estimators", points=2)
+@cu.test("gradient_estimators", points=2, uses=["reparameterize"],
+         hint="Are your rows n independent single-sample estimates, whose variances are those of each "
+              "estimator, in any dimension?")
 def estimator_variances_match_closed_forms(nb):
     g = torch.Generator().manual_seed(23)
     n = 100_000
@@ -156,7 +165,8 @@ def estimator_variances_match_closed_forms(nb):
         cu.assert_close(s_mu.mean(0) * var.sqrt(), torch.zeros(d), atol=0.02, what=f"mean of the score-function grad_mu with f = 1, d={d}")
 
 
-@cu.test("gradient_estimators", points=1)
+@cu.test("gradient_estimators", points=1, uses=["reparameterize"],
+         hint="Are both estimators unbiased for a nonlinear f, in float64 too?")
 def estimators_agree_on_a_nonlinear_function(nb):
     # f(z) = sum sin(z): d/dmu E f = cos(mu) exp(-sigma^2 / 2), d/dlogvar E f = -sin(mu) exp(-sigma^2/2) sigma^2 / 2
     mu, logvar = torch.tensor([0.3, 1.2, -2.0], dtype=torch.float64), torch.tensor([-1.0, 0.0, 0.5], dtype=torch.float64)
@@ -172,7 +182,9 @@ def estimators_agree_on_a_nonlinear_function(nb):
                 f"{name}: mean {label} {got.mean(0).tolist()}, expected {expected.tolist()}"
 
 
-@cu.test("negative_elbo", points=2)
+@cu.test("negative_elbo", points=2, uses=["kl_standard_normal"],
+         hint="Is recon summed over every dimension of an example (images too) and averaged over the batch, "
+              "with beta on the KL term?")
 def negative_elbo_matches_torch_distributions(nb):
     from torch.distributions import Bernoulli, Normal, kl_divergence
 
@@ -189,14 +201,16 @@ def negative_elbo_matches_torch_distributions(nb):
         cu.assert_close(got[0], recon + beta * kl, rtol=1e-5, what=f"loss with beta = {beta}")
 
 
-@cu.test("negative_elbo", points=1)
+@cu.test("negative_elbo", points=1, uses=["kl_standard_normal"],
+         hint="Is your reconstruction term computed from the logits, so that it stays exact for large logits?")
 def negative_elbo_is_stable_for_large_logits(nb):
     x = torch.tensor([[1.0, 0.0]])
     loss, recon, kl = nb.negative_elbo(x, torch.tensor([[-200.0, 200.0]]), torch.zeros(1, 2), torch.zeros(1, 2))
     cu.assert_close(recon, 400.0, rtol=1e-5, what="recon with logits of magnitude 200 (use the logits, not sigmoid then log)")
 
 
-@cu.test("vae", points=2)
+@cu.test("vae", points=2, hint="Is your log-likelihood the Bernoulli log p(x | z) summed over pixels, for codes of "
+         "any batch shape broadcast against x?")
 def vae_log_likelihood_matches_bernoulli(nb):
     from torch.distributions import Bernoulli
 
@@ -213,7 +227,8 @@ def vae_log_likelihood_matches_bernoulli(nb):
                         what=f"log p(x|z) for z of shape {tuple(z.shape)}")
 
 
-@cu.test("vae", points=2)
+@cu.test("vae", points=2, uses=["reparameterize"], hint="Does forward decode z = mu + sigma * eps, a fresh sample of "
+         "q(z|x) at every call that reduces to mu when sigma is tiny, with gradients reaching mu and logvar?")
 def vae_forward_is_reparameterised(nb):
     out = nb.run("""
         model = VAE(12, latent_dim=2, hidden=16)
@@ -221,17 +236,18 @@ def vae_forward_is_reparameterised(nb):
         with torch.no_grad():
             model.encoder[-1].bias[2:] = -40.0          # sigma ~ 2e-9: z = mu
         x_logits, mu, logvar = model(x)
-        same = (x_logits - model.decode(mu)).abs().max().item()
+        at_mean = (x_logits.detach(), model.decode(mu).detach())
         with torch.no_grad():
             model.encoder[-1].bias[2:] = 2.0            # sigma ~ e: samples vary
         a, b = model(x)[0], model(x)[0]
         a.sum().backward()
-        grad = model.encoder[-1].weight.grad
-        result = (same, (a - b).abs().max().item(), grad[:2].abs().sum().item(), grad[2:].abs().sum().item())
+        result = at_mean + (a.detach(), b.detach(), model.encoder[-1].weight.grad)
     """)
-    assert out[0] < 1e-4, "with logvar = -40, forward's logits should be decode(mu)"
-    assert out[1] > 1e-3, "two calls of forward gave the same logits: is z sampled?"
-    assert out[2] > 0 and out[3] > 0, "the decoder's output does not depend on both mu and logvar: is z reparameterised?"
+    logits, decoded_mean, a, b, grad = (torch.as_tensor(v) for v in out)
+    assert float((logits - decoded_mean).abs().max()) < 1e-4, "with logvar = -40, forward's logits should be decode(mu)"
+    assert float((a - b).abs().max()) > 1e-3, "two calls of forward gave the same logits: is z sampled?"
+    assert float(grad[:2].abs().sum()) > 0 and float(grad[2:].abs().sum()) > 0, \
+        "the decoder's output does not depend on both mu and logvar: is z reparameterised?"
 
 
 from torch.distributions import kl_divergence, MultivariateNormal, Normal
@@ -262,7 +278,8 @@ def _orthogonal_model(D, k, seed):
     return W, b, x, log_px
 
 
-@cu.test("iwae_bound", points=3)
+@cu.test("iwae_bound", points=3, hint="Does your bound start at the ELBO for k = 1, increase with k and approach "
+         "log p(x) from below, on other models?")
 def iwae_bounds_increase_towards_log_px(nb):
     W, b, x, log_px = _orthogonal_model(8, 3, seed=1)
     x = x.repeat(40, 1)                 # 2000 rows: averages are precise
@@ -286,7 +303,8 @@ def iwae_bounds_increase_towards_log_px(nb):
     assert means[500] > -0.25 * gap_1, f"with k = 500 the bound is still {-means[500]:.3f} below log p(x) (ELBO gap {gap_1:.3f})"
 
 
-@cu.test("iwae_bound", points=1)
+@cu.test("iwae_bound", points=1, uses=["VAE"], hint="Does your bound run on the VAE itself (codes drawn as a "
+         "(k, N, d) tensor) and give one value per row?")
 def iwae_runs_on_the_vae(nb):
     out = nb.run("""
         model = VAE(16, latent_dim=3, hidden=8)
@@ -298,7 +316,8 @@ def iwae_runs_on_the_vae(nb):
     assert bool((out[1] < 0).all()), "a Bernoulli model's log p(x) is negative"
 
 
-@cu.test("active_units", points=2)
+@cu.test("active_units", points=2, hint="Are your variances taken over the data (divide by N) for each latent "
+         "dimension, and compared with the threshold you are given?")
 def active_units_match_numpy(nb):
     rng = np.random.default_rng(26)
     for n, d, threshold in ((500, 10, 1e-2), (40, 3, 0.5), (1000, 32, 1e-2)):

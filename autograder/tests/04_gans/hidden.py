@@ -11,7 +11,8 @@ import torch
 import course_utils as cu
 
 
-@cu.test("gan_losses", points=2)
+@cu.test("gan_losses", points=2, hint="Do your losses match the binary cross-entropy (means over the batch) for "
+         "batches of different sizes, of shape (n, 1) or (n,)?")
 def losses_match_binary_cross_entropy(nb):
     from torch.nn import functional as F
 
@@ -31,7 +32,8 @@ def losses_match_binary_cross_entropy(nb):
                         what="saturating generator_loss")
 
 
-@cu.test("gan_losses", points=1)
+@cu.test("gan_losses", points=1, hint="Are your losses computed from the logits (softplus or logsigmoid), so "
+         "that they stay exact for logits of any size?")
 def losses_are_stable_at_extreme_logits(nb):
     real, fake = torch.tensor([[-200.0], [150.0]]), torch.tensor([[200.0], [-150.0]])
     # -log sigmoid(l) = softplus(-l): 200 and 0 for the real logits; softplus(l) for the fakes
@@ -43,7 +45,8 @@ def losses_are_stable_at_extreme_logits(nb):
                     what="saturating generator_loss at logits of +-200")
 
 
-@cu.test("gan_losses", points=1)
+@cu.test("gan_losses", points=1, hint="Do the gradients of your two generator losses saturate (or not) as the "
+         "theory says?")
 def generator_gradients_saturate_or_not(nb):
     import numpy as np
 
@@ -62,7 +65,8 @@ def generator_gradients_saturate_or_not(nb):
     cu.assert_close(grads["False"], -(1 - s) / 4, rtol=1e-4, atol=1e-9, what="gradient of the non-saturating loss")
 
 
-@cu.test("optimal_discriminator", points=1)
+@cu.test("optimal_discriminator", points=1, hint="Is your D* = p_data / (p_data + p_g) for any pair of "
+         "distributions, mixtures and float64 included?")
 def optimal_discriminator_of_mixtures_matches_scipy(nb):
     import numpy as np
     from scipy import stats
@@ -81,7 +85,8 @@ def optimal_discriminator_of_mixtures_matches_scipy(nb):
     cu.assert_close(d, pd / (pd + pg), rtol=1e-6, atol=1e-12, what="D* of a mixture against a Gaussian")
 
 
-@cu.test("optimal_discriminator", points=1)
+@cu.test("optimal_discriminator", points=1, hint="Does your D* stay finite far in the tails and in higher "
+         "dimensions (log-densities, not densities)?")
 def optimal_discriminator_is_finite_in_the_tails(nb):
     import numpy as np
 
@@ -101,28 +106,38 @@ def optimal_discriminator_is_finite_in_the_tails(nb):
     cu.assert_close(two_d, 1 / (1 + np.exp(lg - ld)), rtol=1e-4, atol=1e-9, what="D* in 2-D")
 
 
-@cu.test("train_discriminator", points=2, timeout=120)
+def _discriminator_from(state, d=1):
+    """The grader's own make_discriminator(d) with a trained discriminator's weights: its
+    probabilities are computed here, on points the check chooses, never in the notebook."""
+    from torch import nn
+
+    D = nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    D.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    return D
+
+
+@cu.test("train_discriminator", points=2, timeout=120, uses=["discriminator_loss"],
+         hint="Does your discriminator approach D* in two dimensions too, trained on fresh batches of both samplers?")
 def trained_discriminator_is_close_to_optimal_in_2d(nb):
     import numpy as np
     from scipy import stats
 
     # p_data: two blobs; p_g: one broad Gaussian between them. Compared on a grid where both matter.
-    d = nb.run("""
+    state = nb.run("""
         means = torch.tensor([[-1.0, 0.0], [1.0, 0.5]])
         def data(n):
             return means[torch.randint(2, (n,))] + 0.4 * torch.randn(n, 2)
         D = train_discriminator(data, lambda n: torch.randn(n, 2) * 1.0, steps=1200)
-        g = torch.linspace(-2, 2, 21)
-        pts = torch.cartesian_prod(g, g)
-        with torch.no_grad():
-            result = torch.sigmoid(D(pts)).reshape(-1)
+        result = dict(D.state_dict())
     """)
     g = np.linspace(-2, 2, 21)
     pts = np.array([[a, b] for a in g for b in g])
+    with torch.no_grad():
+        d = torch.sigmoid(_discriminator_from(state, 2)(torch.tensor(pts, dtype=torch.float32))).reshape(-1).numpy()
     pd = 0.5 * stats.multivariate_normal([-1, 0], 0.16 * np.eye(2)).pdf(pts) + \
         0.5 * stats.multivariate_normal([1, 0.5], 0.16 * np.eye(2)).pdf(pts)
     pg = stats.multivariate_normal([0, 0], np.eye(2)).pdf(pts)
-    mae = float(np.abs(np.asarray(d, dtype=float) - pd / (pd + pg)).mean())
+    mae = float(np.abs(d - pd / (pd + pg)).mean())
     assert mae < 0.06, f"2-D: mean |sigmoid(D(x)) - D*(x)| on the grid is {mae:.3f}, should be below 0.06"
 
 
@@ -143,7 +158,9 @@ def _js_quadrature(pdf_p, pdf_q, lo, hi):
     return integrate.quad(integrand, lo, hi, limit=400, points=[0.0])[0]
 
 
-@cu.test("js_from_discriminator", points=2, timeout=90)
+@cu.test("js_from_discriminator", points=2, timeout=90, uses=["gan_value"],
+         hint="Does your estimate solve V(D*, G) = -log 4 + 2 JS, with samples of both distributions, for "
+              "pairs that overlap partly, in either order?")
 def js_matches_quadrature(nb):
     from scipy import stats
 
@@ -176,7 +193,8 @@ def _reference_metrics(samples, centers, std):
     return counts, int((counts > 0).sum()), float(good.mean())
 
 
-@cu.test("mode_metrics", points=2)
+@cu.test("mode_metrics", points=2, hint="Are high-quality samples those within 3 standard deviations of their "
+         "nearest mode, for other mixtures and widths?")
 def metrics_match_a_kd_tree(nb):
     import numpy as np
 
@@ -200,7 +218,8 @@ def metrics_match_a_kd_tree(nb):
         cu.assert_close(out["high_quality"], hq, rtol=1e-6, what=f"{name}: fraction of high-quality samples")
 
 
-@cu.test("mode_metrics", points=1)
+@cu.test("mode_metrics", points=1, hint="Are your metrics right at the extremes: a fully collapsed generator, "
+         "and one with no sample near any mode?")
 def metrics_of_collapsed_and_empty_generators(nb):
     centers = cu.data.grid_centers()
     collapsed = centers[7] + 0.01 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(3)).clamp(-1.5, 1.5)
@@ -259,7 +278,9 @@ def _compare(got, expected, what, rtol=1e-4, atol=1e-6):
         cu.assert_close(got[k], expected[k], rtol=rtol, atol=atol, what=f"{what} {k}")
 
 
-@cu.test("gan_step", points=2)
+@cu.test("gan_step", points=2, uses=["discriminator_loss", "generator_loss"],
+         hint="Does your step match the reference with the saturating loss too, other batch sizes, and two "
+              "steps in a row (gradients cleared before each optimiser step)?")
 def gan_step_matches_a_reference_step(nb):
     for seed, sat in ((10, False), (11, True)):
         weights = _tiny_weights(seed)
@@ -282,6 +303,22 @@ result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())
         _compare(got["G"], _state(G), f"{what}: generator after the step (against the updated D):")
         cu.assert_close(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what=f"{what}: loss_g")
         cu.assert_close(got["losses"]["loss_d"], loss_d.item(), rtol=1e-4, what=f"{what}: loss_d")
+    # two steps in a row with the same optimisers: each step clears the gradients the other left behind
+    weights = _tiny_weights(12)
+    g = torch.Generator().manual_seed(112)
+    batches = [(torch.randn(16, 2, generator=g) + 1, torch.randn(16, 3, generator=g)) for _ in range(2)]
+    got = nb.run(BUILD_NETS + """
+opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.2), torch.optim.SGD(D.parameters(), lr=0.3)
+for real, z in batches:
+    gan_step(G, D, opt_g, opt_d, real, z)
+result = {"G": dict(G.state_dict()), "D": dict(D.state_dict())}
+""", weights=weights, batches=batches)
+    G, D = _build_tiny(weights)
+    for real, z in batches:
+        _sgd(D, _bce(D(real), 1) + _bce(D(G(z).detach()), 0), 0.3)
+        _sgd(G, _bce(D(G(z)), 1), 0.2)
+    _compare(got["D"], _state(D), "discriminator after two steps:")
+    _compare(got["G"], _state(G), "generator after two steps:")
 
 
 def _reference_unrolled(weights, reals, z, make_opt_d, lr_g):
@@ -305,7 +342,9 @@ def _reference_unrolled(weights, reals, z, make_opt_d, lr_g):
     return G, after_one, loss_d.item(), loss_g.item()
 
 
-@cu.test("unrolled_gan_step", points=2)
+@cu.test("unrolled_gan_step", points=2, uses=["discriminator_loss", "generator_loss"],
+         hint="Does your unrolled step match the reference for any number of look-ahead steps, zero included "
+              "(then it is exactly gan_step)?")
 def unrolled_step_matches_a_reference_with_sgd(nb):
     import copy
 
@@ -324,7 +363,9 @@ result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())
         cu.assert_close(got["losses"]["loss_d"], loss_d, rtol=1e-4, what=f"k = {k}: loss_d")
 
 
-@cu.test("unrolled_gan_step", points=1)
+@cu.test("unrolled_gan_step", points=1, uses=["discriminator_loss", "generator_loss"],
+         hint="After several unrolled steps with Adam, are the discriminator and its optimiser's moments "
+              "exactly as if only the real updates had happened?")
 def unrolled_step_restores_adam_state(nb):
     weights = _tiny_weights(30)
     g = torch.Generator().manual_seed(31)
@@ -364,7 +405,8 @@ result = {"D": dict(D.state_dict()), "G": dict(G.state_dict()),
     _compare(got["G"], _state(G), "generator after two unrolled steps with Adam:")
 
 
-@cu.test("wgan_gp_critic_loss", points=2)
+@cu.test("wgan_gp_critic_loss", points=2, hint="Is your penalty taken at random interpolates between real and "
+         "generated samples (one epsilon per pair, one norm per sample), for any lambda?")
 def penalty_is_taken_at_interpolates_between_real_and_fake(nb):
     import numpy as np
 
@@ -388,7 +430,8 @@ def penalty_is_taken_at_interpolates_between_real_and_fake(nb):
         f"expected {expected:.3f} (gap {gap:.3f} + 2 x penalty {penalty:.3f} at interpolates)")
 
 
-@cu.test("wgan_gp_critic_loss", points=1)
+@cu.test("wgan_gp_critic_loss", points=1, hint="Is your critic loss differentiable through the penalty "
+         "(create_graph=True) in other dimensions, with the gap's sign right?")
 def critic_loss_is_differentiable_through_the_penalty(nb):
     g = torch.Generator().manual_seed(16)
     real, fake = torch.randn(32, 3, generator=g) + 1, torch.randn(32, 3, generator=g)
@@ -405,7 +448,9 @@ def critic_loss_is_differentiable_through_the_penalty(nb):
                     what="d loss / d weight of a linear critic (the gap's gradient + the penalty's)")
 
 
-@cu.test("wgan_step", points=2)
+@cu.test("wgan_step", points=2, uses=["wgan_gp_critic_loss"],
+         hint="Does your gradient-penalty step take n_critic critic steps on the detached fakes, then one "
+              "generator step, for any n_critic?")
 def gradient_penalty_step_matches_a_reference(nb):
     import torch.nn as nn
 
@@ -442,7 +487,8 @@ result = {"w": critic.weight.detach().clone(), "G": dict(G.state_dict()), "losse
         cu.assert_close(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what="loss_g")
 
 
-@cu.test("wgan_step", points=1)
+@cu.test("wgan_step", points=1, hint="Does clipping follow every critic step, for another optimiser, clip value "
+         "and critic?")
 def clipping_step_matches_a_reference(nb):
     weights = _tiny_weights(50)
     g = torch.Generator().manual_seed(150)

@@ -18,7 +18,8 @@ def _thresholded_centroids(v):
     return torch.stack([(mask.sum(1) * grid).sum(1) / mass, (mask.sum(2) * grid).sum(1) / mass], 1), mask.sum((1, 2))
 
 
-@cu.test("augment", points=1)
+@cu.test("augment", points=1, hint="Does every image of a batch get its own translation, scale and rotation, "
+         "within the ranges asked, without losing the digit?")
 def every_image_gets_its_own_geometry(nb):
     """64 copies of one L-shaped blob: independent affine parameters move each copy differently,
     keep the blob (no view loses it) and keep its size within the scale range."""
@@ -36,7 +37,8 @@ def every_image_gets_its_own_geometry(nb):
     assert distinct >= 60, f"only {distinct} of 64 views of identical images are distinct"
 
 
-@cu.test("augment", points=1)
+@cu.test("augment", points=1, hint="Does your colour pipeline (color=True) follow SimCLR's recipe: crops, flips, "
+         "colour jitter and random greyscale?")
 def colour_pipeline_jitters_and_greys(nb):
     g = torch.Generator().manual_seed(3)
     x = torch.rand(1, 3, 32, 32, generator=g).repeat(64, 1, 1, 1)
@@ -48,21 +50,23 @@ def colour_pipeline_jitters_and_greys(nb):
     assert (v1 - v2).abs().amax(dim=(1, 2, 3)).min() > 0.01
 
 
-@cu.test("projection_head", points=1)
+@cu.test("projection_head", points=1, hint="Are the head's layers exactly Linear, BatchNorm1d, ReLU, Linear, in that "
+         "order, for other sizes?")
 def head_layers_in_order(nb):
-    kinds, count, std = nb.run("""
+    x = torch.randn(64, 7, generator=torch.Generator().manual_seed(9)) * 5 + 3
+    kinds, params, pre = nb.run("""
         head = projection_head(7, 32, 3)
-        kinds = [type(m).__name__ for m in head.children()]
         head.train()
-        pre = head[1](head[0](torch.randn(64, 7) * 5 + 3))
-        result = (kinds, sum(p.numel() for p in head.parameters()), float(pre.detach().std(0, unbiased=False).mean()))
-    """)
+        result = ([type(m).__name__ for m in head.children()], list(head.parameters()), head[1](head[0](x)).detach())
+    """, x=x)
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear"], f"layers {kinds}"
-    assert count == 7 * 32 + 32 + 64 + 32 * 3 + 3
+    assert sum(torch.as_tensor(p).numel() for p in params) == 7 * 32 + 32 + 64 + 32 * 3 + 3
+    std = float(torch.as_tensor(pre).std(0, unbiased=False).mean())
     assert abs(std - 1) < 0.01, "the batch norm should standardise the hidden layer in training mode"
 
 
-@cu.test("probes", points=1)
+@cu.test("probes", points=1, hint="Are your picks seeded by their own generator, distinct, balanced over the "
+         "classes and never unlabelled?")
 def few_labels_are_seeded_distinct_and_balanced(nb):
     g = torch.Generator().manual_seed(11)
     labels = torch.randint(-1, 7, (500,), generator=g)
@@ -74,7 +78,8 @@ def few_labels_are_seeded_distinct_and_balanced(nb):
     assert counts.tolist() == [5] * 7, f"per-class counts {counts.tolist()} (label -1 is never picked)"
 
 
-@cu.test("probes", points=2)
+@cu.test("probes", points=2, hint="Does your similarity-weighted k-NN agree with a reference on more classes, "
+         "dimensions and values of k, features of any scale?")
 def knn_matches_scikit_learn(nb):
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -92,7 +97,8 @@ def knn_matches_scikit_learn(nb):
         assert agree >= 0.99, f"k-NN (n={n}, d={d}, k={k}) agrees with scikit-learn on {agree:.0%} of test points"
 
 
-@cu.test("collapse", points=1)
+@cu.test("collapse", points=1, hint="Is your spread the mean over dimensions of the std (divide by N) of the "
+         "normalised rows, for batches of any size and scale?")
 def spread_matches_numpy(nb):
     import numpy as np
 
@@ -105,7 +111,8 @@ def spread_matches_numpy(nb):
                         what=f"embedding_std of a ({n}, {d}) batch")
 
 
-@cu.test("collapse", points=2)
+@cu.test("collapse", points=2, hint="Is your effective rank the exponential of the entropy of the normalised "
+         "singular values, for any spectrum, and scale-free?")
 def effective_rank_matches_its_definition(nb):
     import numpy as np
     from scipy.stats import entropy
@@ -139,7 +146,8 @@ def _nt_xent_reference(z1, z2, t):
     return float(np.mean(losses))
 
 
-@cu.test("nt_xent", points=2)
+@cu.test("nt_xent", points=2, hint="Does your loss match the formula for other batch sizes, dimensions and "
+         "temperatures, as a 0-dimensional tensor?")
 def nt_xent_matches_a_reference_over_batches_and_temperatures(nb):
     g = torch.Generator().manual_seed(41)
     for n, d in ((2, 3), (5, 8), (16, 4), (64, 32)):
@@ -152,7 +160,7 @@ def nt_xent_matches_a_reference_over_batches_and_temperatures(nb):
                             what=f"NT-Xent for N={n}, D={d}, tau={t}")
 
 
-@cu.test("nt_xent", points=1)
+@cu.test("nt_xent", points=1, hint="Can your loss be back-propagated to both views, with the right gradient?")
 def nt_xent_gradient_matches_the_reference(nb):
     g = torch.Generator().manual_seed(42)
     z1, z2 = torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g)
@@ -173,7 +181,8 @@ def nt_xent_gradient_matches_the_reference(nb):
     cu.assert_close(grads[1], b.grad, rtol=1e-3, atol=1e-6, what="d loss / d z2")
 
 
-@cu.test("nt_xent", points=1)
+@cu.test("nt_xent", points=1, hint="Is your loss unchanged when the views are swapped, the embeddings rescaled "
+         "or the batch shuffled?")
 def nt_xent_is_symmetric_and_scale_free(nb):
     g = torch.Generator().manual_seed(43)
     z1, z2 = torch.randn(12, 6, generator=g), torch.randn(12, 6, generator=g)
@@ -185,7 +194,7 @@ def nt_xent_is_symmetric_and_scale_free(nb):
     cu.assert_close(nb.nt_xent(z1[perm], z2[perm], 0.2), base, rtol=1e-5, what="NT-Xent of a shuffled batch")
 
 
-@cu.test("nt_xent", points=2)
+@cu.test("nt_xent", points=2, hint="Does your loss behave as its formula predicts at extreme temperatures?")
 def nt_xent_limits(nb):
     g = torch.Generator().manual_seed(44)
     for n in (3, 8, 32):
@@ -199,7 +208,8 @@ def nt_xent_limits(nb):
                         what=f"NT-Xent of identical orthogonal views at tau = 0.05, N={n}")
 
 
-@cu.test("byol", points=1)
+@cu.test("byol", points=1, hint="Is your moving average exact for every tau, in place, without a graph and "
+         "without touching the online network?")
 def ema_update_is_exact(nb):
     for tau in (0.0, 0.5, 0.9, 0.996, 1.0):
         before_t, before_o, after_t, after_o, leaf = nb.run("""
@@ -211,16 +221,17 @@ def ema_update_is_exact(nb):
             ema_update(target, online, tau)
             result = (before_t, before_o, [p.detach().clone() for p in target.parameters()],
                       [p.detach().clone() for p in online.parameters()],
-                      all(p.is_leaf and p.grad_fn is None for p in target.parameters()))
+                      [(p.is_leaf, p.grad_fn is None) for p in target.parameters()])
         """, tau=tau)
-        assert leaf, "ema_update must not record a graph (use torch.no_grad())"
+        assert all(is_leaf and no_graph for is_leaf, no_graph in leaf), "ema_update must not record a graph (use torch.no_grad())"
         for bt, bo, at, ao in zip(before_t, before_o, after_t, after_o):
             expected = tau * bt.double() + (1 - tau) * bo.double()
             cu.assert_close(at, expected, rtol=1e-6, atol=1e-7, what=f"target after ema_update with tau={tau}")
             cu.assert_close(ao, bo, rtol=0, atol=0, what="the online network (must not change)")
 
 
-@cu.test("byol", points=1)
+@cu.test("byol", points=1, hint="Is your loss 2 - 2 cos(p, z) averaged over the batch, whatever the scale of "
+         "p and z?")
 def byol_loss_matches_the_formula(nb):
     g = torch.Generator().manual_seed(51)
     for n, d in ((4, 3), (32, 16)):
@@ -232,7 +243,8 @@ def byol_loss_matches_the_formula(nb):
         cu.assert_close(nb.byol_loss(p * 7.0, z * 0.1), expected, rtol=1e-5, what="byol_loss of rescaled inputs")
 
 
-@cu.test("byol", points=2)
+@cu.test("byol", points=2, hint="Do the online network and the predictor get the right gradients, the target "
+         "none, and does stop_gradient=False let them flow?")
 def objective_stops_gradients_at_the_target(nb):
     g = torch.Generator().manual_seed(52)
     weights = {k: torch.randn(*s, generator=g) for k, s in
@@ -274,7 +286,8 @@ def _whitened(n, d, seed):
     return q * np.sqrt(n)
 
 
-@cu.test("barlow", points=1)
+@cu.test("barlow", points=1, hint="Is your loss exactly 0 when the cross-correlation is the identity, whatever "
+         "the scale and shift of each dimension?")
 def barlow_is_zero_exactly_at_the_identity(nb):
     import numpy as np
 
@@ -290,7 +303,8 @@ def barlow_is_zero_exactly_at_the_identity(nb):
             cu.assert_close(loss, 0.0, atol=1e-4, what=f"loss at C = I, lambda = {lam}")
 
 
-@cu.test("barlow", points=2)
+@cu.test("barlow", points=2, hint="Do your cross-correlation (standardised over the batch, divide by N) and "
+         "loss match the definitions for other sizes and values of lambda?")
 def barlow_matches_a_reference(nb):
     import numpy as np
 
