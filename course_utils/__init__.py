@@ -1,7 +1,8 @@
 """course_utils: the thin helper package every notebook imports as ``import course_utils as cu``.
 
 One module per concern: device, seed, fast (fast mode), cache, train, plot, data, download,
-checks (instant checks), wire (plain values for checks and the grader), widgets (latent explorers).
+checks (instant checks), wire (plain values for checks and the grader), widgets (interactive
+figures), report (``cu.status``: the set-up cell's report: versions, device, threads, mode, expected run time).
 """
 from . import data, plot, widgets
 from .cache import cached
@@ -10,12 +11,13 @@ from .device import autocast, describe as describe_device, device, limit_threads
 from .fast import budget, is_fast, set_fast
 from .plot import curves, density_2d, image_grid, latent_scatter
 from .seed import seed_everything, seeded
-from .train import to_device, train
+from .report import status
+from .train import progress, to_device, train
 
 __all__ = [
     "Checker", "approx", "assert_close", "autocast", "budget", "cached", "curves", "data",
     "density_2d", "describe_device", "device", "image_grid", "is_fast", "latent_scatter", "plot",
-    "seed_everything", "seeded", "set_fast", "test", "to_device", "train", "widgets",
+    "progress", "seed_everything", "seeded", "set_fast", "status", "test", "to_device", "train", "widgets",
 ]
 __version__ = "0.1.0"
 
