@@ -20,17 +20,17 @@ from . import grade, mutants, paths, release
 CORRUPT = b'{"cells": [{"cell_type": "code", "source": "def kl_normal('
 
 
-def execute_solution(name, output, cache_dir, timeout=None, **env):
-    """Run ``solutions/<name>.ipynb`` top to bottom with papermill in fast mode (raises on a
-    failing cell). The kernel inherits COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR and ``env``,
-    set for this run only."""
+def execute_solution(name, output, cache_dir, timeout=None, fast=True, **env):
+    """Run ``solutions/<name>.ipynb`` top to bottom with papermill, in fast mode unless
+    ``fast=False`` (raises on a failing cell). The kernel inherits COURSE_FAST, MPLBACKEND,
+    COURSE_CACHE_DIR and ``env``, set for this run only."""
     import papermill
 
-    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir), **env}
+    env = {"COURSE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir), **env}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(output), parameters={"FAST": True},
+        papermill.execute_notebook(str(paths.SOLUTIONS / f"{name}.ipynb"), str(output), parameters={"FAST": fast},
                                    kernel_name="python3", cwd=str(paths.SOLUTIONS), progress_bar=False,
                                    execution_timeout=timeout)
     finally:
