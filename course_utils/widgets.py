@@ -62,7 +62,8 @@ def interactive_output(draw, controls):
     first drawing raises as usual."""
     import ipywidgets as widgets
 
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    # at its own size (a VBox would stretch it to the full width), never wider than the page
+    image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%"))
     error = widgets.HTML()
     box = widgets.VBox([image, error])
 

@@ -70,6 +70,18 @@ class Server:
     def output(self):
         return Path(self.log).read_text(errors="replace")
 
+    def api(self, path, method="GET"):
+        """A call to the server's REST API (``api/sessions``...); returns the decoded JSON or None."""
+        request = urllib.request.Request(self.url(f"api/{path}"), method=method)
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            body = reply.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self):
+        """End every session and its kernel (one kernel at a time across tests)."""
+        for session in self.api("sessions"):
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
 
 # JupyterLab settings every test server starts with: {plugin id: {setting: value}}
 QUIET_SETTINGS = {
@@ -152,13 +164,26 @@ def chromium(viewport=(1400, 1000)):
 
 
 def open_notebook(browser, server, path, seconds=120):
-    """A new page with the notebook ``path`` (relative to the server's root) open and its kernel idle."""
+    """A new page showing only the notebook ``path`` (relative to the server's root), in a
+    fresh workspace (no tab restored from an earlier page), its kernel idle."""
     page = browser.new_page()
-    page.goto(server.url(f"lab/tree/{path}"))
+    page.goto(server.url(f"lab/workspaces/test-{secrets.token_hex(4)}/tree/{path}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=seconds * 1000)
-    wait_until(page, lambda: page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0,
-               seconds, f"the kernel of {path} to start")
+    wait_until(page, lambda: kernel_idle(page), seconds, f"the kernel of {path} to start")
     return page
+
+
+def kernel_idle(page):
+    """The status bar names a kernel and says it is idle ("Python 3 (ipykernel) | Idle"): before
+    that, the toolbar's indicator can already read idle with no kernel, and a restart sent then
+    is lost (the page sits at "Starting")."""
+    status = " ".join(page.locator(".jp-StatusBar-Widget").all_inner_texts())
+    return re.search(r"\| Idle", status) is not None and "No Kernel" not in status
+
+
+def notebook(page):
+    """The notebook panel on show (the page's only one, with ``open_notebook``)."""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
 
 
 def restart_and_run_all(page, seconds=600, quiet=4):
@@ -172,7 +197,7 @@ def restart_and_run_all(page, seconds=600, quiet=4):
     wait_until(page, lambda: "[*]:" in prompts(page) or all_cells_ran(page), 60, "Run All to start")
     last, quiet_since = None, time.monotonic()
     while time.monotonic() - started < seconds:
-        state = (prompts(page), page.locator(".jp-OutputArea-output").count())
+        state = (prompts(page), notebook(page).locator(".jp-OutputArea-output").count())
         if state != last or "[*]:" in state[0]:
             last, quiet_since = state, time.monotonic()
         elif time.monotonic() - quiet_since >= quiet:
@@ -184,7 +209,7 @@ def restart_and_run_all(page, seconds=600, quiet=4):
 
 def prompts(page):
     """The input prompts of every code cell: "[3]:", "[*]:" (running or queued), "[ ]:"."""
-    return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+    return [p.strip() for p in notebook(page).locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
 
 
 def all_cells_ran(page):
@@ -193,12 +218,12 @@ def all_cells_ran(page):
 
 
 def save_notebook(page, file, seconds=30):
-    """File > Save (Ctrl+S) in the page; returns the notebook the browser wrote to ``file``."""
+    """File > Save Notebook in the page; returns the notebook the browser wrote to ``file``."""
     import nbformat
 
     before = Path(file).stat().st_mtime
-    page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
-    page.keyboard.press("Control+s")
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Save Notebook$")).click()
     wait_until(page, lambda: Path(file).stat().st_mtime > before, seconds, f"{file} to be saved")
     return nbformat.read(file, 4)
 
@@ -216,7 +241,7 @@ def cell_screenshot(page, source, name):
     """Save a screenshot of the first code cell whose input contains ``source`` (input and
     output) under out/artifacts/; returns the path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=source)).first
+    cell = notebook(page).locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=source)).first
     cell.scroll_into_view_if_needed()
     path = ARTIFACTS / f"{name}.png"
     cell.screenshot(path=str(path))

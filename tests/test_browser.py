@@ -18,8 +18,8 @@ import shutil
 import pytest
 
 from autograder import paths
-from browser import (ARTIFACTS, cell_screenshot, chromium, jupyter_server, open_notebook, require_browser,
-                     restart_and_run_all, save_notebook, wait_until)
+from browser import (ARTIFACTS, cell_screenshot, chromium, jupyter_server, notebook, open_notebook,
+                     require_browser, restart_and_run_all, save_notebook, wait_until)
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("browser")]
 
@@ -64,16 +64,17 @@ def test_restart_and_run_all_in_jupyterlab(lab, name):
         ran = [c.get("execution_count") for c in nb.cells if c.cell_type == "code" and c.source.strip()]
         assert all(ran), f"{name}: {ran.count(None)} code cells did not run"
 
-        text = page.locator(".jp-Notebook").inner_text()
+        view = notebook(page)
+        text = view.inner_text()
         assert "✓ ready" in text, f"{name}: the set-up cell does not say it is ready"
         cell_screenshot(page, "cu.status(", f"{SHOTS}/{name}-status")
         assert "Error displaying widget" not in text, f"{name}: a widget could not be drawn"
-        raw = [m.group(0) for t in page.locator(".jp-OutputArea-output pre").all_inner_texts()
+        raw = [m.group(0) for t in view.locator(".jp-OutputArea-output pre").all_inner_texts()
                for m in [WIDGET_REPR.search(t)] if m]
         assert not raw, f"{name}: widgets shown as text, not drawn: {raw}"
 
-        bars = page.locator(".jp-Notebook .widget-hprogress")
-        red = page.locator(".jp-Notebook .progress-bar-danger").count()
+        bars = view.locator(".widget-hprogress")
+        red = view.locator(".progress-bar-danger").count()
         assert bars.count() == 0, f"{name}: {bars.count()} progress bar(s) left behind ({red} red)"
 
         expected = sum(bool(re.search(r"cu\.widgets\.\w+\(", c.source)) for c in nb.cells if c.cell_type == "code")
@@ -82,12 +83,14 @@ def test_restart_and_run_all_in_jupyterlab(lab, name):
     finally:
         page.screenshot(path=str(ARTIFACTS / SHOTS / f"{name}-end.png"))
         page.close()
+        server.shut_down_kernels()
 
 
 def move_first_slider_of_each_figure(page, name):
     """For each interactive figure (the innermost box holding sliders and an image widget),
-    press End on its first slider's handle and wait until the image changes. Returns how many."""
-    figures = page.locator(".jp-OutputArea-output .widget-vbox:has(.widget-slider):has(img.widget-image)"
+    move its first slider to its other end (End, or Home if already there) and wait until the
+    image changes. Returns how many."""
+    figures = notebook(page).locator(".jp-OutputArea-output .widget-vbox:has(.widget-slider):has(img.widget-image)"
                            ":not(:has(.widget-vbox .widget-vbox img.widget-image))")
     count = figures.count()
     for i in range(count):
@@ -95,8 +98,10 @@ def move_first_slider_of_each_figure(page, name):
         image = figure.locator("img.widget-image").first
         figure.scroll_into_view_if_needed()
         before = image.get_attribute("src")
-        figure.locator(".widget-slider .noUi-handle").first.focus()
-        page.keyboard.press("End")
+        handle = figure.locator(".widget-slider .noUi-handle").first
+        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        page.keyboard.press("Home" if at_end else "End")
         wait_until(page, lambda: image.get_attribute("src") != before, 60,
                    f"{name}: interactive figure {i + 1} of {count} to redraw after its slider moved")
         figure.screenshot(path=str(ARTIFACTS / SHOTS / f"{name}-figure-{i + 1}.png"))
@@ -117,7 +122,8 @@ def test_the_blank_release_reports_not_implemented_in_its_first_check(lab):
         cell_screenshot(page, first.source, f"{SHOTS}/blank-{BLANK}-first-check")
         assert shown.startswith(f"{question}: 0/"), shown
         assert "not implemented yet" in shown, shown
-        assert "✓ ready" in page.locator(".jp-Notebook").inner_text()
+        assert "✓ ready" in notebook(page).inner_text()
     finally:
         page.screenshot(path=str(ARTIFACTS / SHOTS / f"blank-{BLANK}-end.png"))
         page.close()
+        server.shut_down_kernels()
