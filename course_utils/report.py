@@ -7,10 +7,10 @@ Every notebook's set-up cell ends with ``cu.status("02_autoencoders")``, which s
     ✓ ready
 
 and, when something is off, one line saying what to fix (a missing package, an old torch, no
-widgets in this JupyterLab) instead of "ready". The run time is the notebook's measured wall
-time on the reference machine (``runtimes.py``, written by ``benchmarks/notebooks.py``) scaled
-by how fast this machine runs one of the course's training steps right now (a 0.1-0.3 s probe;
-a busy shared node shows up here). Whether widgets work can only be seen by the browser: the
+widgets in this JupyterLab) instead of "ready". The run time is the notebook's measured work
+(``runtimes.WORK``, written by ``benchmarks/notebooks.py``: its CPU time expressed in steps of a
+small probe) divided by how many probe steps this machine runs per second right now (a 0.15 s
+probe; a busy shared node shows up here). Whether widgets work can only be seen by the browser: the
 report is a widget whose plain-text fallback, which JupyterLab shows when it cannot draw
 widgets, carries the fix.
 """
@@ -85,9 +85,9 @@ def make_report(notebook, probe=True):
     threads, source = thread_setting()
     dev = device()
     seconds = None
-    reference = runtimes.SECONDS.get(notebook, {}).get("fast" if is_fast() else "full")
-    if reference and probe:
-        seconds = reference * runtimes.PROBE_STEPS_PER_SECOND / probe_rate()
+    work = runtimes.WORK.get(notebook, {}).get("fast" if is_fast() else "full")
+    if work and probe:
+        seconds = work / probe_rate()
     name = f"cuda ({torch.cuda.get_device_name(dev)})" if dev.type == "cuda" else dev.type
     return Report(notebook, versions, name, threads, source, is_fast(), seconds, problems)
 
@@ -117,9 +117,10 @@ def status(notebook):
     return None
 
 
-def probe_rate(seconds=0.15):
+def probe_rate(seconds=0.15, clock=time.perf_counter):
     """Training steps per second of a small MLP autoencoder (notebook 02's shapes, batch 128)
-    on the CPU with the current thread setting: the unit ``runtimes.py`` scales by."""
+    on the CPU with the current thread setting: the unit of ``runtimes.WORK``. With
+    ``clock=time.process_time``: steps per second of CPU time, what a CPU of its own would do."""
     g = torch.Generator().manual_seed(0)
     x = torch.rand(128, 64, generator=g)
     model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
@@ -135,11 +136,11 @@ def probe_rate(seconds=0.15):
 
     for _ in range(3):
         step()
-    steps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
+    steps, start = 0, clock()
+    while clock() - start < seconds:
         step()
         steps += 1
-    return steps / (time.perf_counter() - start)
+    return steps / (clock() - start)
 
 
 def _duration(seconds):

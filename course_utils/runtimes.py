@@ -1,10 +1,10 @@
-"""Measured wall times of every notebook, for the set-up cell's "run time here" (``cu.status``).
+"""How much work each notebook is, for the set-up cell's "run time here" (``cu.status``).
 
-Written by ``python benchmarks/notebooks.py --write``; do not edit by hand. ``SECONDS`` holds each
-solution's wall time (papermill, nothing cached, 1 thread) in full and fast mode on the machine
-described by ``MEASURED``, with one other CPU-bound process running; ``PROBE_STEPS_PER_SECOND``
-is ``status.probe_rate()`` measured there under the same load.
+Written by ``python benchmarks/notebooks.py --write``; do not edit by hand. ``WORK[notebook][mode]``
+is the kernel's CPU time for a run of the solution (papermill, 1 thread, nothing cached) times
+the speed probe's steps per CPU second on the same machine (``report.probe_rate``): the run's
+work in probe steps. ``cu.status`` divides it by the probe's rate on the student's machine, now.
+CPU times, not wall times, so that the figures hold whatever else the measuring machine ran.
 """
 MEASURED = "not yet measured"
-PROBE_STEPS_PER_SECOND = 1.0
-SECONDS = {}
+WORK = {}
