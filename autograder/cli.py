@@ -13,7 +13,8 @@ def parser():
 
     sub.add_parser("fmt", help="normalise solutions/*.ipynb: strip outputs, ids, kernelspec")
 
-    g = sub.add_parser("grade", help="grade SUBMISSIONS_DIR/<student>/<ASSIGNMENT>.ipynb")
+    g = sub.add_parser("grade", help="grade SUBMISSIONS_DIR/<student>/<ASSIGNMENT>.ipynb "
+                                     "(or nbgrader's collected <student>/<ASSIGNMENT>/<ASSIGNMENT>.ipynb)")
     g.add_argument("assignment")
     g.add_argument("submissions")
     g.add_argument("--out", required=True, help="where grades.csv and feedback/ go")
@@ -30,6 +31,14 @@ def parser():
     e.add_argument("--out", required=True)
     e.add_argument("--gradebook", metavar="COURSE_DIR", help="add manual scores from this nbgrader gradebook")
 
+    c = sub.add_parser("report", help="OUT_DIR/report.html: what a TA needs to see about a graded class")
+    c.add_argument("out_dir", help="a graded OUT_DIR (grades.csv, details/)")
+
+    m = sub.add_parser("similarity", help="rank pairs of students whose answers share code (never runs it)")
+    m.add_argument("assignment")
+    m.add_argument("submissions", help="SUBMISSIONS/<student>/<A>.ipynb or nbgrader's collected tree")
+    m.add_argument("--out", required=True, help="where similarity.html and similarity.csv go")
+
     o = sub.add_parser("gradescope", help="otter-grader autograder zip for Gradescope, from the same tests")
     o.add_argument("assignment")
     o.add_argument("--out", required=True)
@@ -37,6 +46,8 @@ def parser():
     n = sub.add_parser("nbgrader", help="write an nbgrader course (source/, gradebook) from solutions/")
     n.add_argument("course_dir")
     n.add_argument("assignments", nargs="*")
+    n.add_argument("--course-id", default="genmod", help="nbgrader's course id (students pass it as --course)")
+    n.add_argument("--exchange", help="the exchange directory (nbgrader's Exchange.root), if not the default")
 
     d = sub.add_parser("demo", help="run solutions (fast), release, grade a demo class, print the table")
     d.add_argument("--out", default="out/demo")
@@ -49,9 +60,13 @@ def main(argv=None):
     if args.verb in ("release", "fmt"):
         from . import release as verb
     elif args.verb == "grade":
-        from . import grade as verb
+        from .grade import collected as verb
     elif args.verb == "export":
         from .grade import export as verb
+    elif args.verb == "report":
+        from . import classreport as verb
+    elif args.verb == "similarity":
+        from . import similarity as verb
     elif args.verb == "gradescope":
         from .release import otter as verb
     elif args.verb == "nbgrader":

@@ -23,6 +23,8 @@ import nbformat
 from .. import paths
 from . import build, markers
 
+COURSE_ID = "genmod"  # nbgrader's --course; override with --course-id
+
 CONFIG = '''import os
 
 # kernels started by nbgrader (autograde) are grading kernels: checks in the notebook stay quiet
@@ -32,8 +34,9 @@ os.environ.setdefault("COURSE_DEVICE", "cpu")
 
 c = get_config()
 c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
-c.Execute.timeout = 120
+{exchange}c.Execute.timeout = 120
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
@@ -84,11 +87,12 @@ def source_notebook(name):
     return out
 
 
-def course(course_dir, names=None, generate=True):
+def course(course_dir, names=None, generate=True, course_id=COURSE_ID, exchange=None):
     course_dir = Path(course_dir).resolve()
     course_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "nbgrader_config.py").write_text(CONFIG.format(
-        root=str(course_dir), code_stub="\n".join(markers.CODE_PROMPT), text_stub=markers.MARKDOWN_PROMPT))
+        root=str(course_dir), course_id=course_id, exchange=_exchange_line(exchange),
+        code_stub="\n".join(markers.CODE_PROMPT), text_stub=markers.MARKDOWN_PROMPT))
     for name in names or paths.assignments():
         folder = course_dir / "source" / name
         (folder / "checks").mkdir(parents=True, exist_ok=True)
@@ -100,7 +104,18 @@ def course(course_dir, names=None, generate=True):
     return course_dir
 
 
+def _exchange_line(exchange):
+    return "" if exchange is None else f"c.Exchange.root = {str(Path(exchange).resolve())!r}\n"
+
+
+def student_config(course_id=COURSE_ID, exchange=None):
+    """What every student's nbgrader needs (a JupyterHub puts it in /etc/jupyter/nbgrader_config.py)."""
+    return f"c = get_config()\nc.CourseDirectory.course_id = {course_id!r}\n" + _exchange_line(exchange)
+
+
 def main(args):
-    course(args.course_dir, args.assignments or None)
-    print(f"nbgrader course written to {args.course_dir}")
+    course(args.course_dir, args.assignments or None, course_id=args.course_id, exchange=args.exchange)
+    print(f"nbgrader course {args.course_id!r} written to {args.course_dir}")
+    print("students' nbgrader_config.py (e.g. /etc/jupyter/nbgrader_config.py on the hub):")
+    print(student_config(args.course_id, args.exchange), end="")
     return 0
