@@ -13,7 +13,12 @@ what another student's kernel, or a second test worker, does to a shared node.
 
 Prints steps per second per (step, threads, busy processes): the median of ``--repeats`` rounds
 that interleave the thread counts (so that a change in the machine's load hits every count
-alike), and the ratio to 1 thread. ``course_utils.device.DEFAULT_THREADS`` follows this table.
+alike), the ratio to 1 thread, and the CPU time each step costs (all of the process's threads,
+OpenMP's spin-waiting included). ``course_utils.device.DEFAULT_THREADS`` follows this table.
+How to read it: with as many threads as CPUs, OpenMP's threads spin at full strength waiting
+for each other and any other process makes them wait long; with more threads than CPUs,
+libgomp throttles the spinning, and on a loaded machine the extra threads win time slices
+from the other processes, a speed-up for one student paid by the others (see the CPU column).
 """
 import argparse
 import multiprocessing
@@ -91,15 +96,16 @@ def _ssl():
 
 
 def steps_per_second(run, seconds):
-    """Warm up, then time enough steps to take about `seconds`."""
+    """Warm up, then time enough steps to take about `seconds`; returns (steps per second,
+    CPU milliseconds per step: all threads of this process, spinning included)."""
     run(2)
-    steps, elapsed = 4, 0.0
+    steps = 4
     while True:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         run(steps)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         if elapsed >= seconds or steps >= 100_000:
-            return steps / elapsed
+            return steps / elapsed, 1000 * cpu / steps
         steps = max(steps * 2, int(steps * seconds / max(elapsed, 1e-3) * 1.1))
 
 
@@ -123,31 +129,35 @@ def main(argv=None):
             p.start()
         try:
             for name, run in jobs.items():
-                rates = {n: [] for n in args.threads}
+                rates, cpus = {n: [] for n in args.threads}, {n: [] for n in args.threads}
                 for _ in range(args.repeats):  # interleaved, so that a change in load hits every count
                     for n in args.threads:
                         torch.set_num_threads(n)
-                        rates[n].append(steps_per_second(run, args.seconds))
+                        rate, cpu = steps_per_second(run, args.seconds)
+                        rates[n].append(rate)
+                        cpus[n].append(cpu)
                 for n in args.threads:
-                    rows.append((name, busy, n, statistics.median(rates[n])))
+                    rows.append((name, busy, n, statistics.median(rates[n]), statistics.median(cpus[n])))
                     print(f"  {name:16s} busy {busy}  threads {n}: " + " ".join(f"{r:8.1f}" for r in rates[n])
-                          + " steps/s", flush=True)
+                          + f" steps/s, {statistics.median(cpus[n]):7.1f} CPU ms/step", flush=True)
         finally:
             for p in hogs:
                 p.terminate()
                 p.join()
 
-    print("\nsteps per second (in brackets: relative to 1 thread under the same load)")
-    header = "".join(f"{f'{n} thr, busy {b}':>20s}" for b in args.busy for n in args.threads)
+    print("\nsteps per second, relative to 1 thread under the same load, and CPU ms per step")
+    header = "".join(f"{f'{n} thr, busy {b}':>24s}" for b in args.busy for n in args.threads)
     print(f"{'step':16s}{header}")
     for name in jobs:
         cells = []
         for busy in args.busy:
-            base = next(r for (j, b, n, r) in rows if j == name and b == busy and n == args.threads[0])
+            base = next(r for (j, b, n, r, _) in rows if j == name and b == busy and n == args.threads[0])
             for n in args.threads:
-                rate = next(r for (j, b, t, r) in rows if j == name and b == busy and t == n)
-                cells.append(f"{rate:11.1f} ({rate / base:4.2f}x)")
-        print(f"{name:16s}" + "".join(f"{c:>20s}" for c in cells))
+                rate, cpu = next((r, c) for (j, b, t, r, c) in rows if j == name and b == busy and t == n)
+                cells.append(f"{rate:8.1f} {rate / base:4.2f}x {cpu:6.1f}")
+        print(f"{name:16s}" + "".join(f"{c:>24s}" for c in cells))
+    print("(a process with more threads than CPUs gets more of a loaded machine's time slices, taken from"
+          " the others; the CPU column says what each step costs the machine)")
 
 
 if __name__ == "__main__":
