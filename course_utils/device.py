@@ -6,9 +6,9 @@ On import, ``limit_threads()`` sets PyTorch's CPU (intra-op) threads: ``COURSE_T
 else ``OMP_NUM_THREADS`` if set, else ``DEFAULT_THREADS`` (1), never more than the CPUs this
 process may really use (its affinity and its cgroup's CPU quota, as on a JupyterHub that lends 2
 CPUs of a 64-core node). One thread, because ``benchmarks/threads.py`` says so for this course's
-models: their matrices are too small for a second thread to pay off even on a quiet machine,
-and on a shared one OpenMP's spinning threads wait for each other (the 2-D autoencoder's step on
-2 CPUs with one other busy process: 78 steps/s with 1 thread, 1.7 with 2).
+models: their matrices are too small for more threads to pay off, and on a shared machine
+OpenMP's spinning threads wait for each other (notebook 02's autoencoder step on 2 CPUs beside a
+busy process: 64 steps/s with 1 thread, 1.6 with 2, at 50x the CPU time per step).
 """
 import contextlib
 import os
