@@ -25,16 +25,16 @@ class FigureProblems(AssertionError):
     """A solution notebook drew a figure that is wrong (``course_utils.figures``); names the cells."""
 
 
-def execute_solution(name, output, cache_dir, timeout=None, **env):
-    """Run ``solutions/<name>.ipynb`` top to bottom with papermill in fast mode. Raises on a
-    failing cell, and with ``FigureProblems`` naming the cells whose figures are not finite,
-    empty, or lack a title or axis labels (``course_utils.figures``). The kernel inherits
-    COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR, COURSE_FIGURE_REPORT and ``env``, set for this
-    run only."""
-    return execute_notebook(paths.SOLUTIONS / f"{name}.ipynb", output, cache_dir, timeout, **env)
+def execute_solution(name, output, cache_dir, timeout=None, fast=True, **env):
+    """Run ``solutions/<name>.ipynb`` top to bottom with papermill, in fast mode unless
+    ``fast=False``. Raises on a failing cell, and with ``FigureProblems`` naming the cells whose
+    figures are not finite, empty, or lack a title or axis labels (``course_utils.figures``). The
+    kernel inherits COURSE_FAST, MPLBACKEND, COURSE_CACHE_DIR, COURSE_FIGURE_REPORT and ``env``,
+    set for this run only."""
+    return execute_notebook(paths.SOLUTIONS / f"{name}.ipynb", output, cache_dir, timeout, fast=fast, **env)
 
 
-def execute_notebook(source, output, cache_dir, timeout=None, check_figures=True, **env):
+def execute_notebook(source, output, cache_dir, timeout=None, check_figures=True, fast=True, **env):
     """``execute_solution`` for any notebook (``check_figures=False``: errors only)."""
     import papermill
 
@@ -43,12 +43,12 @@ def execute_notebook(source, output, cache_dir, timeout=None, check_figures=True
     source, output = Path(source), Path(output)
     report = output.with_name(output.name + ".figures.jsonl")
     report.unlink(missing_ok=True)
-    env = {"COURSE_FAST": "1", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir),
+    env = {"COURSE_FAST": "1" if fast else "0", "MPLBACKEND": "Agg", "COURSE_CACHE_DIR": str(cache_dir),
            **({figures.ENV: str(report)} if check_figures else {}), **env}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        papermill.execute_notebook(str(source), str(output), parameters={"FAST": True},
+        papermill.execute_notebook(str(source), str(output), parameters={"FAST": fast},
                                    kernel_name="python3", cwd=str(source.parent), progress_bar=False,
                                    execution_timeout=timeout)
     finally:

@@ -1,6 +1,7 @@
 """Mode collapse on the ring of 8 and the grid of 25 Gaussians, in the form of VEEGAN's Table 1.
 
     python benchmarks/gans.py [--seeds 5] [--data ring grid] [--methods GAN "WGAN-GP"] [--jobs 2]
+    python benchmarks/gans.py --steps-scale 0.7       # every method at 70% of its steps
 
 Trains every (method, data set, seed) with the functions and settings of the instructor notebook
 (`solutions/04_gans.ipynb`, loaded with `autograder.nbload.definitions`: `train_gan`, `METHODS`),
@@ -62,6 +63,8 @@ def main(argv=None):
     parser.add_argument("--data", nargs="+", default=["ring", "grid"], choices=["ring", "grid"])
     parser.add_argument("--methods", nargs="+", default=None, help="default: every method in METHODS")
     parser.add_argument("--steps", type=int, default=None, help="override every method's number of steps")
+    parser.add_argument("--steps-scale", type=float, default=None,
+                        help="each method's full-mode steps times this (e.g. 0.7: what a shorter budget costs)")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (each uses 1 thread)")
     args = parser.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -71,7 +74,9 @@ def main(argv=None):
     start = time.perf_counter()
     results = []
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_one, m, d, s, args.steps) for m, d, s in runs]
+        steps = {m: round(_load()["METHODS"][m]["steps"] * args.steps_scale) if args.steps_scale else args.steps
+                 for m in methods}
+        futures = [pool.submit(run_one, m, d, s, steps[m]) for m, d, s in runs]
         for future in concurrent.futures.as_completed(futures):
             r = future.result()
             results.append(r)

@@ -2,8 +2,9 @@
 
 One module per concern: device, seed, fast (fast mode), cache, train, plot, data, download,
 checks (instant checks), figures (figure sanity), placeholders (Run All past unfinished answers),
-wire (plain values for checks and the grader), widgets (latent explorers), reuse (another notebook's
-functions, without running it).
+wire (plain values for checks and the grader), widgets (interactive figures), report (``cu.status``:
+the set-up cell's report: versions, device, threads, mode, expected run time), reuse (another
+notebook's functions, without running it).
 """
 from . import data, figures, plot, widgets
 from .cache import cached
@@ -13,13 +14,14 @@ from .fast import budget, is_fast, set_fast
 from .plot import curves, density_2d, image_grid, latent_scatter
 from .reuse import from_notebook
 from .seed import seed_everything, seeded
-from .train import to_device, train
+from .report import status
+from .train import progress, to_device, train
 
 __all__ = [
     "Checker", "approx", "assert_close", "assert_float", "assert_int", "assert_shape", "autocast", "budget", "cached",
     "curves", "data", "density_2d", "describe", "describe_device", "device", "from_notebook", "image_grid", "is_fast",
-    "latent_scatter", "plot",
-    "seed_everything", "seeded", "set_fast", "test", "to_device", "train", "widgets",
+    "latent_scatter", "plot", "progress", "seed_everything", "seeded", "set_fast", "status", "test", "to_device",
+    "train", "widgets",
 ]
 __version__ = "0.1.0"
 

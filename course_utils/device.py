@@ -2,15 +2,21 @@
 
 Introduced in every notebook's set-up cell: ``device = cu.device()``.
 
-On import, ``limit_threads()`` keeps PyTorch's CPU threads within the CPUs this process may
-really use (its affinity and its cgroup's CPU quota, as on a JupyterHub that lends 2 CPUs of a
-64-core node): more threads than CPUs make OpenMP's threads spin against each other (measured
-here: two notebooks side by side on 2 cores took 392 s with 2 threads each, 16 s with 1).
+On import, ``limit_threads()`` sets PyTorch's CPU (intra-op) threads: ``COURSE_THREADS`` if set,
+else ``OMP_NUM_THREADS`` if set, else ``DEFAULT_THREADS`` (1), never more than the CPUs this
+process may really use (its affinity and its cgroup's CPU quota, as on a JupyterHub that lends 2
+CPUs of a 64-core node). One thread, because ``benchmarks/threads.py`` says so for this course's
+models: their matrices are too small for more threads to pay off, and on a shared machine
+OpenMP's spinning threads wait for each other (notebook 02's autoencoder step on 2 CPUs beside a
+busy process: 64 steps/s with 1 thread, 1.6 with 2, at 50x the CPU time per step).
 """
 import contextlib
 import os
+import warnings
 
 import torch
+
+DEFAULT_THREADS = 1  # from benchmarks/threads.py (see the README's "Threads" section)
 
 
 def device(prefer=None):
@@ -52,13 +58,26 @@ def usable_cpus(cgroup_root="/sys/fs/cgroup"):
     return max(1, cpus)
 
 
+def thread_setting():
+    """``(threads, source)``: what ``limit_threads`` will use and why (``COURSE_THREADS``,
+    ``OMP_NUM_THREADS`` or ``default``). A value that is not a positive whole number is ignored
+    with a warning. The default never exceeds ``usable_cpus()``; an explicit setting is obeyed."""
+    for var in ("COURSE_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if not value:
+            continue
+        if value.isdigit() and int(value) >= 1:
+            return int(value), var
+        warnings.warn(f"{var}={value!r} is not a positive whole number of threads; ignored", stacklevel=2)
+    return min(DEFAULT_THREADS, usable_cpus()), "default"
+
+
 def limit_threads():
-    """Use at most ``usable_cpus()`` threads, unless OMP_NUM_THREADS says otherwise. Returns the count."""
-    if not os.environ.get("OMP_NUM_THREADS"):
-        n = usable_cpus()
-        if torch.get_num_threads() > n:
-            torch.set_num_threads(n)
-    return torch.get_num_threads()
+    """Set PyTorch's CPU threads from ``thread_setting()``; returns the count."""
+    n, _ = thread_setting()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
 def _mps_available():
@@ -80,5 +99,6 @@ def describe(dev=None):
     if dev.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(dev)})"
     forced = os.environ.get("COURSE_DEVICE")
-    threads = f", {torch.get_num_threads()} threads" if dev.type == "cpu" else ""
+    n = torch.get_num_threads()
+    threads = f", {n} thread{'s' if n != 1 else ''}" if dev.type == "cpu" else ""
     return f"{dev.type}{threads}" + (" (forced by COURSE_DEVICE)" if forced else "")

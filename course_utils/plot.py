@@ -1,9 +1,16 @@
-"""Figures used across the notebooks: image grids, 2-D densities, latent scatters, curves."""
+"""Figures used across the notebooks: image grids, 2-D densities, latent scatters, curves.
+
+Importing course_utils turns on matplotlib's constrained layout for every figure: panels, their
+titles, axis labels and the legends placed beside them (``legend_outside``) get room of their
+own instead of running into their neighbours.
+"""
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+plt.rcParams["figure.constrained_layout.use"] = True
 
 
 def _numpy(x):
@@ -53,15 +60,21 @@ def density_2d(samples, ax=None, bins=100, lim=None, title=None, cmap="magma", c
     return ax
 
 
-def latent_scatter(z, labels=None, ax=None, title=None, s=6):
-    """A 2-D latent map coloured by class (the first two coordinates of ``z``)."""
+def legend_outside(ax, **kwargs):
+    """The axes' legend to the right of the plot, where it cannot cover data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, **kwargs)
+
+
+def latent_scatter(z, labels=None, ax=None, title=None, s=6, legend=True):
+    """A 2-D latent map coloured by class (the first two coordinates of ``z``); the class
+    legend sits to the right of the map (``legend=False``: none, e.g. for all but one panel)."""
     z = _numpy(z)
-    ax = ax or plt.subplots(figsize=(5, 5))[1]
+    ax = ax or plt.subplots(figsize=(5.6, 5))[1]
     colours = {} if labels is None else {"c": _numpy(labels), "cmap": "tab10"}
     sc = ax.scatter(z[:, 0], z[:, 1], s=s, alpha=0.8, **colours)
-    if labels is not None:
-        ax.legend(*sc.legend_elements(), loc="best", fontsize="small", markerscale=0.8,
-                  title="class", frameon=False)
+    if labels is not None and legend:
+        handles, names = sc.legend_elements()
+        legend_outside(ax, handles=handles, labels=names, fontsize="small", markerscale=0.8, title="class")
     ax.set(xlabel="$z_1$", ylabel="$z_2$")
     if title:
         ax.set_title(title)
@@ -69,12 +82,12 @@ def latent_scatter(z, labels=None, ax=None, title=None, s=6):
 
 
 def curves(history, keys=None, ax=None, title=None, logy=False):
-    """Plot logged values from ``cu.train``'s history against the step."""
-    ax = ax or plt.subplots(figsize=(5, 3))[1]
+    """Plot logged values from ``cu.train``'s history against the step (legend beside the plot)."""
+    ax = ax or plt.subplots(figsize=(6, 3))[1]
     for key in keys or [k for k in history if k not in ("step", "seconds")]:
         ax.plot(history["step"], history[key], label=key)
     ax.set(xlabel="step", yscale="log" if logy else "linear")
-    ax.legend()
+    legend_outside(ax)
     if title:
         ax.set_title(title)
     return ax

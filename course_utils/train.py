@@ -1,6 +1,7 @@
 """A small training loop with a progress bar, an optional live loss plot and mixed precision.
 
 Introduced in the autoencoder notebook; used by every notebook that trains something.
+``progress`` is the course's progress bar, for loops that do not fit ``train`` (04's GANs).
 """
 import contextlib
 import itertools
@@ -34,8 +35,7 @@ def train(loss_fn, optimizer, batches, steps, *, device=None, progress=True, plo
     history = {"step": []}
     live = LossPlot(desc) if plot else None
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, leave=False,
-               disable=not progress or os.environ.get("TQDM_DISABLE") == "1")
+    bar = Progress(range(steps), desc=desc, enabled=progress)
     for step in bar:
         batch = to_device(next(source), dev)
         with autocast(dev) if use_amp else contextlib.nullcontext():
@@ -54,6 +54,47 @@ def train(loss_fn, optimizer, batches, steps, *, device=None, progress=True, plo
                 live.update(history)
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+def progress(iterable, desc=None, total=None, enabled=True):
+    """A progress bar over ``iterable`` that finishes however the loop ends normally:
+    ``for step in cu.progress(range(steps + 1), desc="GAN"): ... if step == steps: break``.
+
+    tqdm counts a loop left with ``break`` as unfinished (a red "98% 40/41" bar in Jupyter);
+    here a ``break`` ends the bar like the last item does, and the finished bar goes away.
+    ``enabled=False``, or ``TQDM_DISABLE=1`` in the environment, shows nothing.
+    """
+    return Progress(iterable, desc, total, enabled)
+
+
+class Progress:
+    """What ``progress`` returns: iterate over it; ``set_postfix(loss=...)`` labels the bar."""
+
+    def __init__(self, iterable, desc=None, total=None, enabled=True):
+        if total is None and hasattr(iterable, "__len__"):
+            total = len(iterable)
+        self.iterable = iterable
+        self.bar = tqdm(total=total, desc=desc, leave=False,
+                        disable=not enabled or os.environ.get("TQDM_DISABLE") == "1")
+
+    def __iter__(self):
+        try:
+            for item in self.iterable:
+                yield item
+                self.bar.update()
+        except GeneratorExit:  # the loop stopped early (break): that is an end too
+            pass
+        finally:
+            self.close()
+
+    def set_postfix(self, **values):
+        self.bar.set_postfix(**values)
+
+    def close(self):
+        """End the bar at the count reached, as finished."""
+        if self.bar.total is not None and self.bar.n < self.bar.total:
+            self.bar.total = self.bar.n
+        self.bar.close()
 
 
 def to_device(batch, dev):

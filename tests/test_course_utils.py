@@ -39,19 +39,42 @@ def test_usable_cpus_follows_the_cgroup_quota(tmp_path, files, quota):
     assert usable_cpus(str(tmp_path)) == (affinity if quota is None else min(affinity, quota))
 
 
-def test_limit_threads_caps_torch_and_yields_to_omp_num_threads(monkeypatch):
+@pytest.fixture
+def thread_env(monkeypatch):
+    """course_utils.device with no thread variables set; torch's thread count restored after."""
     dev = sys.modules["course_utils.device"]  # the package's `device` is the function
     before = torch.get_num_threads()
-    try:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        monkeypatch.setattr(dev, "usable_cpus", lambda: 1)
-        torch.set_num_threads(2)
-        assert dev.limit_threads() == 1
-        monkeypatch.setenv("OMP_NUM_THREADS", "2")
-        torch.set_num_threads(2)
-        assert dev.limit_threads() == 2
-    finally:
-        torch.set_num_threads(before)
+    for var in ("COURSE_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    yield dev
+    torch.set_num_threads(before)
+
+
+def test_threads_default_to_one_within_the_cpu_quota(thread_env, monkeypatch):
+    dev = thread_env
+    monkeypatch.setattr(dev, "usable_cpus", lambda: 8)
+    torch.set_num_threads(2)
+    assert dev.DEFAULT_THREADS == 1 and dev.limit_threads() == 1 and torch.get_num_threads() == 1
+    assert dev.thread_setting() == (1, "default")
+    monkeypatch.setattr(dev, "DEFAULT_THREADS", 4)      # a default above the quota is capped
+    monkeypatch.setattr(dev, "usable_cpus", lambda: 2)
+    assert dev.limit_threads() == 2 and torch.get_num_threads() == 2
+
+
+def test_course_threads_then_omp_num_threads_override(thread_env, monkeypatch):
+    dev = thread_env
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert dev.limit_threads() == 2 and dev.thread_setting() == (2, "OMP_NUM_THREADS")
+    monkeypatch.setenv("COURSE_THREADS", "3")           # the course's own setting wins
+    assert dev.limit_threads() == 3 and torch.get_num_threads() == 3
+    assert dev.thread_setting() == (3, "COURSE_THREADS")
+
+
+def test_a_malformed_thread_setting_is_ignored_with_a_warning(thread_env, monkeypatch):
+    dev = thread_env
+    monkeypatch.setenv("COURSE_THREADS", "lots")
+    with pytest.warns(UserWarning, match="COURSE_THREADS='lots'"):
+        assert dev.thread_setting() == (1, "default")
 
 
 def test_device_refuses_an_unavailable_accelerator(monkeypatch):
