@@ -73,4 +73,22 @@ MUTANTS = [
     Mutant("pseudo_likelihood_without_hiding", "each pixel predicted by a model that sees it",
            {"        tokens[:, i] = MASK": "        tokens[:, i] = tokens[:, i]"},
            ["pseudo_log_likelihood"], misconception=True),
+    # correct answers written another way: they must keep full marks (loses=[])
+    Mutant("infonce_as_cross_entropy", "log N minus the cross-entropy of picking the diagonal",
+           {INFONCE: "    return math.log(n) - F.cross_entropy(scores, torch.arange(n))"}, []),
+    Mutant("log_prob_with_logsigmoid", "x log sigmoid(l) + (1 - x) log sigmoid(-l), written out",
+           {LOG_PROB: "return (x * F.logsigmoid(logits) + (1 - x) * F.logsigmoid(-logits)).flatten(1).sum(dim=1)"}, []),
+    Mutant("causal_mask_from_positions", "the causal mask as a comparison of positions",
+           {"return torch.tril(everything)": "return torch.arange(T)[:, None] >= torch.arange(T)[None, :]"}, []),
+    Mutant("attention_with_torch_sdpa", "torch's scaled_dot_product_attention with the boolean mask",
+           {"    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])\n"
+            "    if mask is not None:\n"
+            "        scores = scores.masked_fill(~mask, float(\"-inf\"))\n"
+            "    return torch.softmax(scores, dim=-1) @ v":
+            "    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)"}, []),
+    Mutant("sampling_with_uniforms", "each pixel drawn as uniform < sigmoid(logit) instead of torch.bernoulli",
+           {SAMPLE_STEP: "x[:, i] = (torch.rand(n) < torch.sigmoid(model(x, c)[:, i])).float()"}, []),
+    Mutant("mask_tokens_with_randperm", "one randperm per row instead of the argsort of uniforms",
+           {"chosen = torch.rand(n, d).argsort(dim=1)[:, :k]":
+            "chosen = torch.stack([torch.randperm(d)[:k] for _ in range(n)])"}, []),
 ]
