@@ -36,6 +36,8 @@ class Placeholders:
         self.shell.showtraceback = self.original
         self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
         self.shell.events.unregister("post_run_cell", self.post_run_cell)
+        if getattr(self.shell, "_course_placeholders", None) is self:
+            del self.shell._course_placeholders
 
     # -- events ------------------------------------------------------------------------------
     def pre_run_cell(self, info):
@@ -153,7 +155,9 @@ def _close_figures():
 
 
 def install(authoring=lambda: False):
-    """Install in the running IPython kernel (once; a new Checker replaces the previous hook)."""
+    """Install in the running IPython kernel, once: a later Checker (the set-up cell run again, or
+    another notebook's ``grader = cu.Checker(...)`` executed by ``cu.from_notebook``) keeps the
+    hook and the names still pending, and only replaces ``authoring``."""
     if "IPython" not in sys.modules:
         return None
     from IPython import get_ipython
@@ -161,8 +165,9 @@ def install(authoring=lambda: False):
     shell = get_ipython()
     if shell is None:
         return None
-    previous = getattr(shell, "_course_placeholders", None)
-    if previous is not None:
-        previous.uninstall()
+    installed = getattr(shell, "_course_placeholders", None)
+    if installed is not None and installed.shell is shell:
+        installed.authoring = authoring
+        return installed
     shell._course_placeholders = Placeholders(shell, authoring)
     return shell._course_placeholders

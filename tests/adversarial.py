@@ -332,11 +332,15 @@ def forge(event):
     return WORKER_GLOBALS + f"worker_globals()['send']({event!r})\n"
 
 
-def wrong_js():
-    nb = light()
-    for c in nb.cells:
-        c.source = c.source.replace("return 0.5 * kl(p, m) + 0.5 * kl(q, m)", "return 0.5 * kl(p, m)")
-    return nb
+# An honest mistake (half of the JS divergence): the control that keeps partial marks.
+ONE_SIDED_JS = mutants.Mutant("js_one_sided", "only KL(p || m), the half of JS",
+                              {"return 0.5 * kl_to_mixture(p, q) + 0.5 * kl_to_mixture(q, p)":
+                               "return 0.5 * kl_to_mixture(p, q)"}, ["js_divergence"])
+
+
+def wrong_js(nb=None):
+    """``nb`` (default: ``light()``) with ONE_SIDED_JS (mutants.apply: the text must be there)."""
+    return mutants.apply(ONE_SIDED_JS, A, light() if nb is None else nb)
 
 
 def _symlink_to(where):

@@ -14,6 +14,7 @@ import types
 import nbformat
 import pytest
 
+import adversarial
 from autograder import grade, mutants, paths
 from autograder.grade import report, submission
 from autograder.sandbox import Limits
@@ -42,11 +43,7 @@ def without(function_name):
 
 
 def wrong_js():
-    nb = student_copy()
-    for c in nb.cells:
-        c.source = c.source.replace("return 0.5 * kl_to_mixture(p, q) + 0.5 * kl_to_mixture(q, p)",
-                                    "return 0.5 * kl_to_mixture(p, q)")
-    return nb
+    return adversarial.wrong_js(student_copy())
 
 
 CLASS = {

@@ -84,3 +84,19 @@ def test_bound_and_read_names():
                      "with open('f') as fh:\n    pass\nw = [q for q in range(2)]")
     assert placeholders.bound_names(tree) == {"np", "b", "x", "y", "z", "runs", "m", "i", "acc", "f", "C", "fh", "w", "q"}
     assert set(placeholders.read_names(ast.parse("a + b(c)\nprint(a)"))) == {"print", "a", "b", "c"}
+
+
+def test_a_second_checker_keeps_the_names_still_pending(shell, capsys, tmp_path):
+    """06 reuses 03 through cu.from_notebook, which runs 03's ``grader = cu.Checker("03_vae")``:
+    that second Checker must not forget what the unfinished cells above would have defined."""
+    import nbformat
+
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'import course_utils as cu\ngrader = cu.Checker("03_vae")\n\ndef helper():\n    return 1')])
+    nbformat.write(other, tmp_path / "other.ipynb")
+    run(shell, capsys, "def kl_normal(a):\n    # YOUR CODE HERE\n    raise NotImplementedError")
+    run(shell, capsys, "values = kl_normal(1.0)")
+    result, text = run(shell, capsys, f"import course_utils as cu\nh = cu.from_notebook({str(tmp_path / 'other.ipynb')!r}, 'helper')")
+    assert result.success, text
+    result, text = run(shell, capsys, "print(values + 1)")
+    assert result.success and "skipped: this cell needs values" in text, text
