@@ -24,7 +24,9 @@ def cached(fn=None, *, disk=True, depends=()):
     """Decorator: ``@cu.cached def train_vae(beta, steps): ... return state_dict, history``.
 
     The key is the function's name, its source code and its arguments, so editing the function
-    or changing an argument retrains; ``train_vae.clear()`` forgets everything.
+    or changing an argument retrains; ``train_vae.clear()`` forgets everything. Arguments are
+    bound to the signature first, so ``train(0.2)``, ``train(beta=0.2)`` and ``train()`` with a
+    default of 0.2 are one run, trained once.
     ``depends=("VAE", "negative_elbo")`` adds the current source of those globals (functions or
     classes, looked up at call time) to the key: fixing your model retrains, even from the cache.
     """
@@ -34,11 +36,14 @@ def cached(fn=None, *, disk=True, depends=()):
         source = inspect.getsource(fn)
     except (OSError, TypeError):
         source = fn.__qualname__
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         extra = [_source(fn.__globals__.get(name, name)) for name in depends]
-        key = _key(fn.__qualname__, (source, extra) if depends else source, args, kwargs)
+        bound = signature.bind(*args, **kwargs)  # a wrong call raises here, as the call would
+        bound.apply_defaults()
+        key = _key(fn.__qualname__, (source, extra) if depends else source, (), bound.arguments)
         if key in _memory:
             return _memory[key]
         path = cache_dir() / f"{fn.__name__}-{key[:16]}.pt"

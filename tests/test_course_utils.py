@@ -167,6 +167,32 @@ def test_cached_memoises_on_arguments_and_persists_to_disk(tmp_path, monkeypatch
     assert calls == [2, 3, 2] and again["loss"] == [1.0, 0.5]
 
 
+def test_cached_binds_arguments_so_one_run_is_trained_once(tmp_path, monkeypatch):
+    """05's temperature study at 0.2 and its all-negatives group run are the same call, spelled
+    differently: positional or keyword, a default given or left out."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cu.cached
+    def train(steps, temperature=0.2, group=None):
+        calls.append((steps, temperature, group))
+        return {"w": torch.tensor([steps * temperature])}
+
+    train(5)
+    train(5, 0.2)
+    train(steps=5, temperature=0.2, group=None)
+    train(5, group=None)
+    assert calls == [(5, 0.2, None)]
+    train(5, temperature=0.05)
+    assert calls[-1] == (5, 0.05, None) and len(calls) == 2
+    try:
+        train(5, tmperature=0.2)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a misspelt argument must fail as the plain call would")
+
+
 def test_cached_keeps_unstorable_results_in_memory_only(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
 
