@@ -3,6 +3,7 @@
     python benchmarks/notebooks.py                          # every notebook, both modes, 1 busy process
     python benchmarks/notebooks.py --notebooks 02 05 --modes full --cells 5
     python benchmarks/notebooks.py --write                  # also record the figures for cu.status
+    python benchmarks/notebooks.py --notebooks 05 --modes full --keep out/bench   # keep the executed notebooks
 
 Each run is ``autograder.demo.execute_solution`` (papermill, the course's default of 1 thread,
 ``COURSE_DEVICE=cpu``, a fresh training cache: nothing is read back) while ``--busy`` pure-Python
@@ -21,6 +22,7 @@ import multiprocessing
 import os
 import pprint
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,7 +44,7 @@ def _busy():
         pass
 
 
-def run(name, mode, cells=0):
+def run(name, mode, cells=0, keep=None):
     """Execute one solution; returns (wall seconds, the kernel's CPU seconds, slowest cells as
     (seconds, first line)). The kernel is this process's child: its CPU time is counted in
     RUSAGE_CHILDREN once it has exited (the busy processes are reaped only at the very end)."""
@@ -53,6 +55,9 @@ def run(name, mode, cells=0):
                               COURSE_DEVICE="cpu")
         seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
         executed = nbformat.read(out, 4)
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(out, Path(keep) / f"{name}-{mode}.ipynb")
     durations = [(c.metadata.get("papermill", {}).get("duration") or 0.0, c.source.strip().splitlines()[0][:70])
                  for c in executed.cells if c.cell_type == "code" and c.source.strip()]
     return seconds, cpu, sorted(durations, reverse=True)[:cells]
@@ -98,6 +103,7 @@ def main(argv=None):
     parser.add_argument("--busy", type=int, default=1, help="competing CPU-bound processes")
     parser.add_argument("--cells", type=int, default=3, help="print the N slowest cells of each run")
     parser.add_argument("--write", action="store_true", help="record the figures in course_utils/runtimes.py")
+    parser.add_argument("--keep", metavar="DIR", help="save each executed notebook as DIR/<notebook>-<mode>.ipynb")
     args = parser.parse_args(argv)
     names = [n for n in paths.assignments() if not args.notebooks or n.split("_")[0] in args.notebooks]
     hogs = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.busy)]
@@ -110,7 +116,7 @@ def main(argv=None):
               f"{rate:.1f} steps per CPU second; load average {os.getloadavg()[0]:.1f}", flush=True)
         for name in names:
             for mode in args.modes:
-                seconds, cpu, slowest = run(name, mode, args.cells)
+                seconds, cpu, slowest = run(name, mode, args.cells, args.keep)
                 results.setdefault(name, {})[mode] = seconds
                 cpu_times.setdefault(name, {})[mode] = cpu
                 verdict = "ok" if seconds < BUDGET[mode] else f"OVER the {BUDGET[mode]:.0f} s budget"
