@@ -6,10 +6,10 @@ the speed probe's steps per CPU second on the same machine (``report.probe_rate`
 work in probe steps. ``cu.status`` divides it by the probe's rate on the student's machine, now.
 CPU times, not wall times, so that the figures hold whatever else the measuring machine ran.
 """
-MEASURED = '2026-12-02, 2 CPUs, probe 381 steps per CPU second'
-WORK = {'01_divergences': {'fast': 6602, 'full': 7424},
- '02_autoencoders': {'fast': 6450, 'full': 21066},
- '03_vae': {'fast': 6755, 'full': 27099},
- '04_gans': {'fast': 10254, 'full': 73374},
- '05_ssl': {'fast': 10131, 'full': 284970},
- '06_principles': {'fast': 10042, 'full': 63179}}
+MEASURED = '2026-12-02, 2 CPUs, probe 391 steps per CPU second'
+WORK = {'01_divergences': {'fast': 6602, 'full': 8671},
+ '02_autoencoders': {'fast': 6450, 'full': 24865},
+ '03_vae': {'fast': 6755, 'full': 26957},
+ '04_gans': {'fast': 10254, 'full': 55486},
+ '05_ssl': {'fast': 10131, 'full': 57670},
+ '06_principles': {'fast': 10042, 'full': 61167}}
