@@ -12,7 +12,6 @@ vectorised code), which must keep full marks everywhere. The tests
 (``tests/test_assignments.py``) grade every mutant through the contract; the demo, the grading
 benchmark and ``benchmarks/mutants.py`` use them as a class of realistic submissions.
 """
-import ast
 import copy
 import dataclasses
 import importlib.util
@@ -23,6 +22,7 @@ import nbformat
 from course_utils import checks
 
 from . import paths
+from .grade import reference
 from .release import markers
 
 
@@ -79,12 +79,8 @@ class Dependencies:
     def __init__(self, assignment):
         self.nb = student_copy(assignment)
         self.owner = _question_of_cells(self.nb)
-        questions = set(self.owner.values())
-        defines = {}                       # function or class -> its question (by name, else its cell's)
-        for i, cell in enumerate(self.nb.cells):
-            if cell.cell_type == "code":
-                for name in _top_level_names(cell.source):
-                    defines[name] = name if name in questions else self.owner.get(i)
+        # function or class -> its question: the grader's own map (grade/reference.py)
+        defines = {n: d.question for n, d in reference.definitions(paths.SOLUTIONS / f"{assignment}.ipynb").items()}
         self.uses = {}                     # question -> questions whose functions its tests call
         for path, hidden in ((paths.CHECKS / f"{assignment}.py", False),
                              (paths.TESTS / assignment / "hidden.py", True)):
@@ -135,14 +131,6 @@ def _question_of_cells(nb):
             owner.update(dict.fromkeys(waiting, match.group(1)))
             waiting = []
     return owner
-
-
-def _top_level_names(code):
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return set()
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
 def write_class(assignment, folder, blank=True, extra=(), batched=False):

@@ -151,6 +151,21 @@ def test_the_reference_is_read_from_the_instructor_notebook_and_fingerprinted(ti
     assert journal.Journal(tiny / "j", A, after).grader != before, "a changed reference regrades everyone"
 
 
+def test_one_answer_cell_may_hold_several_questions_functions(tmp_path):
+    """01's w1_sorted and w1_cdf, 03's log_marginal, true_posterior and elbo_gaussian: one cell,
+    then one check per question. Each function belongs to the question it is named after; a
+    helper beside them, to the first check that follows."""
+    code = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        code("def _helper():\n    return 1\n\n\ndef first(x):\n    return x\n\n\ndef second(x):\n    return x\n"),
+        code('grader.check("first")'), code('grader.check("second")'),
+        code("def third(x):\n    return second(x)\n"), code('grader.check("third")')])
+    path = tmp_path / "99_layout.ipynb"
+    nbformat.write(nb, path)
+    owners = {n: d.question for n, d in reference.definitions(path).items()}
+    assert owners == {"_helper": "first", "first": "first", "second": "second", "third": "third"}
+
+
 def test_an_unknown_uses_name_is_a_setup_error(tiny):
     hidden = paths.TESTS / A / "hidden.py"
     hidden.write_text(hidden.read_text().replace('uses=["square"]', 'uses=["cube"]'))

@@ -13,7 +13,7 @@ def top_level_definitions(path):
     """(name, kind) of every top-level def/class in a notebook's non-test code cells."""
     found = []
     for cell in nbformat.read(path, 4).cells:
-        if cell.cell_type != "code" or markers.kind(cell) in ("public-tests", "hidden-tests"):
+        if cell.cell_type != "code" or markers.is_tests(cell):
             continue
         try:
             tree = ast.parse(cell.source)

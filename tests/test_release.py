@@ -59,6 +59,28 @@ def test_tests_leave_the_notebook_for_their_files(tmp_path):
     assert len(student.cells) == 4
 
 
+def test_test_helpers_are_written_once_and_land_in_both_files(tmp_path):
+    helpers = code("# TEST HELPERS\ndef _nine():\n    return 9\n")
+    public = code("# TESTS\n@cu.test('square', points=1)\ndef square_is_nine(nb):\n    assert nb.square(3) == _nine()\n")
+    hidden = code("# BEGIN HIDDEN TESTS\n@cu.test('square', points=1, hint='Negative numbers?')\n"
+                  "def square_of_minus_three(nb):\n    assert nb.square(-3) == _nine()\n# END HIDDEN TESTS\n")
+    student, public_text, hidden_text = built(tmp_path, [SETUP, ANSWER, helpers, public, hidden, CHECK])
+    assert "_nine" not in json.dumps(student) and len(student.cells) == 3
+    for text in (public_text, hidden_text):
+        assert text.count("def _nine():") == 1
+        assert text.index("def _nine():") < text.index("@cu.test(")  # helpers first: any test may use them
+    assert "minus_three" not in public_text
+
+
+def test_a_helper_written_in_both_tests_cells_is_refused(tmp_path):
+    """The public and hidden copies of a helper drift apart (one gets fixed, the other not)."""
+    twice = "def _nine():\n    return 9\n\n\n"
+    public = code("# TESTS\n" + twice + PUBLIC.source.split("\n", 1)[1])
+    hidden = code("# BEGIN HIDDEN TESTS\n" + twice + HIDDEN.source.split("\n", 1)[1])
+    with pytest.raises(markers.MarkerError, match="_nine defined in both public and hidden.*TEST HELPERS"):
+        release.build(toy(tmp_path, [SETUP, ANSWER, public, hidden, CHECK]))
+
+
 def test_grade_cells_carry_nbgrader_metadata(tmp_path):
     student, _, _ = built(tmp_path, [SETUP, ANSWER, PUBLIC, HIDDEN, CHECK, MANUAL])
     check = student.cells[2].metadata

@@ -5,9 +5,11 @@ a function of another question. When that other question failed any of its own t
 grader runs the test again with the reference implementation in the student's namespace, so a
 bug costs points once, where it is. The reference is read here, by the trusted grader, from
 ``solutions/<A>.ipynb``: each named top-level ``def``/``class`` of its code cells (found with
-``ast``, decorators included). A function belongs to the question of the first
-``grader.check(q)`` cell after the cell that defines it (the instructor notebook's layout:
-answer, tests, check).
+``ast``, decorators included). A function named after a question belongs to that question;
+any other to the question of the first ``grader.check(q)`` cell after the cell that defines it
+(the instructor notebook's layout: answer, tests, check; one answer cell may hold the functions
+of several questions, as 01's ``w1_sorted`` and ``w1_cdf`` do). This is the course's one map
+from functions to questions: the mutant batches (``autograder/mutants.py``) use it too.
 """
 import ast
 import dataclasses
@@ -33,6 +35,8 @@ class Definition:
 def definitions(solution_path):
     """{name: Definition} for every top-level function and class of an instructor notebook."""
     nb = nbformat.read(solution_path, as_version=4)
+    questions = {markers.CHECK.match(markers.source(c).strip()).group(1)
+                 for c in nb.cells if c.cell_type == "code" and markers.kind(c) == "check"}
     found, pending = {}, {}
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -42,9 +46,9 @@ def definitions(solution_path):
         if kind == "check":
             question = markers.CHECK.match(code.strip()).group(1)
             for name, source in pending.items():
-                found.setdefault(name, Definition(name, question, source))
+                found.setdefault(name, Definition(name, name if name in questions else question, source))
             pending = {}
-        elif kind not in ("public-tests", "hidden-tests"):
+        elif kind not in markers.TEST_KINDS:
             pending.update(top_level_definitions(code))
     return found
 

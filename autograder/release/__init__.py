@@ -47,15 +47,17 @@ def build(solution_path):
 
 def split(nb, where):
     """Separate tests from the notebook and strip solutions. Returns the release notebook, the
-    public and hidden test sources, {question: check cell index} and {manual question: points}."""
+    public and hidden test sources (each led by the test helpers), {question: check cell index}
+    and {manual question: points}."""
     out = copy.deepcopy(nb)
     out.cells = []
-    public, hidden, checks_at, manual = [], [], {}, {}
+    public, hidden, helpers, checks_at, manual = [], [], [], {}, {}
     for i, cell in enumerate(nb.cells):
         here = f"{where}, cell {i + 1}"
         kind = markers.kind(cell)
-        if kind in ("public-tests", "hidden-tests"):
-            (public if kind == "public-tests" else hidden).append(markers.test_body(cell, here))
+        if kind in markers.TEST_KINDS:
+            {"public-tests": public, "hidden-tests": hidden, "test-helpers": helpers}[kind].append(
+                markers.test_body(cell, here))
             continue
         cell = copy.deepcopy(cell)
         if cell.cell_type == "code" and kind != "check":
@@ -78,7 +80,22 @@ def split(nb, where):
             cell.metadata["nbgrader"] = {**NBGRADER, "grade": False, "solution": True, "locked": False,
                                          "grade_id": f"answer-{cell.get('id', i)}"}
         out.cells.append(cell)
-    return out, public, hidden, checks_at, manual
+    written_twice = _top_level_names(public) & _top_level_names(hidden)
+    if written_twice:
+        raise MarkerError(f"{where}: {', '.join(sorted(written_twice))} defined in both public and hidden tests "
+                          "cells: write it once, in a '# TEST HELPERS' cell (copied into both files)")
+    return out, helpers + public, helpers + hidden, checks_at, manual
+
+
+def _top_level_names(bodies):
+    tree = ast.parse("\n\n".join(bodies))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
 
 
 def forbid_tests(code, where):
@@ -99,7 +116,7 @@ def notebook_names(nb):
     """The functions and classes a notebook defines at top level (outside its tests cells)."""
     names = set()
     for cell in nb.cells:
-        if cell.cell_type != "code" or markers.kind(cell) in ("public-tests", "hidden-tests"):
+        if cell.cell_type != "code" or markers.is_tests(cell):
             continue
         try:
             tree = ast.parse(markers.source(cell))
@@ -125,8 +142,8 @@ def validate_tests(name, public_text, hidden_text, checks_at, defined=None):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 seen.setdefault(node.name, []).append(ast.get_source_segment(text, node))
     tested = {t.name for t in tests}
-    # a helper may appear in both files (they are separate modules) if it is the same code;
-    # a test may not: in the instructor notebook the second would silently replace the first
+    # the test helpers are in both files (they are separate modules); a test may not be: in the
+    # instructor notebook the second would silently replace the first
     dupes = {n for n, sources in seen.items() if len(sources) > 1 and (n in tested or len(set(sources)) > 1)}
     if dupes:
         raise MarkerError(f"{name}: names defined twice in the tests cells: {', '.join(sorted(dupes))}")

@@ -9,6 +9,9 @@ Code cells
     ``# BEGIN HIDDEN TESTS`` ... ``# END HIDDEN TESTS`` (a whole cell)
                                                  hidden tests: moved to
                                                  autograder/tests/<nb>/hidden.py
+    first line ``# TEST HELPERS``                helpers that public and hidden tests share:
+                                                 copied to the top of both files (they are
+                                                 published, so nothing hidden belongs here)
     a cell that is exactly ``grader.check("q")``  the question's grade cell (nbgrader metadata)
 Markdown cells
     ``<!-- MANUAL name points=N -->``            a manually graded answer (nbgrader/formgrader)
@@ -21,6 +24,7 @@ CODE_END = re.compile(r"^\s*#\s*END SOLUTION\s*$")
 MD_BEGIN = re.compile(r"^\s*<!--\s*BEGIN SOLUTION\s*-->\s*$")
 MD_END = re.compile(r"^\s*<!--\s*END SOLUTION\s*-->\s*$")
 PUBLIC_TESTS = re.compile(r"^#\s*TESTS\s*$")
+TEST_HELPERS = re.compile(r"^#\s*TEST HELPERS\s*$")
 HIDDEN_BEGIN = re.compile(r"^#\s*BEGIN HIDDEN TESTS\s*$")
 HIDDEN_END = re.compile(r"^#\s*END HIDDEN TESTS\s*$")
 CHECK = re.compile(r"""^grader\.check\(\s*["'](\w+)["']\s*\)\s*$""")
@@ -29,6 +33,9 @@ ANY_MARKER = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HID
 
 CODE_PROMPT = ["# YOUR CODE HERE", "raise NotImplementedError"]
 MARKDOWN_PROMPT = "_Your answer here (Markdown and LaTeX: `$...$`)._"
+
+
+TEST_KINDS = ("public-tests", "hidden-tests", "test-helpers")  # cells that leave the release notebook
 
 
 class MarkerError(ValueError):
@@ -41,7 +48,7 @@ def source(cell):
 
 
 def kind(cell):
-    """"public-tests", "hidden-tests", "check", "solution", "manual" or "plain"."""
+    """"public-tests", "hidden-tests", "test-helpers", "check", "solution", "manual" or "plain"."""
     text = source(cell)
     lines = [l for l in text.splitlines() if l.strip()]
     if cell["cell_type"] == "code" and lines:
@@ -49,6 +56,8 @@ def kind(cell):
             return "public-tests"
         if HIDDEN_BEGIN.match(lines[0]):
             return "hidden-tests"
+        if TEST_HELPERS.match(lines[0]):
+            return "test-helpers"
         if len(lines) == 1 and CHECK.match(lines[0]):
             return "check"
     if cell["cell_type"] == "markdown" and MANUAL.search(text):
@@ -82,8 +91,13 @@ def strip_solution(text, cell_type, where):
     return "\n".join(out)
 
 
+def is_tests(cell):
+    """A public tests, hidden tests or test helpers cell: code for the tests files, not the notebook."""
+    return kind(cell) in TEST_KINDS
+
+
 def test_body(cell, where):
-    """The code of a tests cell without its marker lines."""
+    """The code of a tests (or test helpers) cell without its marker lines."""
     lines = source(cell).splitlines()
     if kind(cell) == "hidden-tests":
         ends = [i for i, l in enumerate(lines) if HIDDEN_END.match(l)]

@@ -73,7 +73,7 @@ def source_notebook(name):
     definitions = public + "\n" + hidden
     out = copy.deepcopy(release)
     first = True
-    solutions = iter(c for c in solution.cells if markers.kind(c) not in ("public-tests", "hidden-tests"))
+    solutions = iter(c for c in solution.cells if not markers.is_tests(c))
     for i, cell in enumerate(out.cells):
         original = next(solutions)
         meta = cell.metadata.get("nbgrader", {})

@@ -11,6 +11,35 @@ import torch
 import course_utils as cu
 
 
+def _critic_from(state, d=2):
+    """The grader's own copy of make_critic(d), with a trained critic's weights: slopes and gaps
+    are measured here, on points the check chooses, never in the notebook."""
+    from torch import nn
+
+    critic = nn.Sequential(nn.Linear(d, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+    critic.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    return critic
+
+
+def _slope_and_gap(critic, x, y, seed=0):
+    """Mean gradient norm of the critic at interpolates of x and y, and its gap E f(x) - E f(y)."""
+    g = torch.Generator().manual_seed(seed)
+    eps = torch.rand(len(x), 1, generator=g)
+    x_hat = (eps * x + (1 - eps) * y[torch.randperm(len(y), generator=g)][: len(x)]).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+    with torch.no_grad():
+        gap = critic(x).mean() - critic(y).mean()
+    return grad.norm(dim=1).mean().item(), gap.item()
+
+
+def _exact_w1(x, y):
+    import numpy as np
+    import ot
+
+    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+    return float(ot.emd2(a, b, ot.dist(x.numpy().astype(np.float64), y.numpy().astype(np.float64), metric="euclidean")))
+
+
 @cu.test("kl_normal", points=1)
 def kl_normal_known_values(nb):
     t = torch.tensor
@@ -149,35 +178,6 @@ def penalty_is_taken_at_interpolates(nb):
     expected = np.trapezoid(((norms - 1) ** 2).mean(axis=1), dx=1 / 400)
     cu.assert_close(value, expected, rtol=0.05, what="penalty of f(z) = ||z||^2/2 between clusters at 0 and (3, 0) "
                     "(about 1 at uniform interpolates; 1 at x alone, 4 at y alone)")
-
-
-def _critic_from(state, d=2):
-    """The grader's own copy of make_critic(d), with a trained critic's weights: slopes and gaps
-    are measured here, on points the check chooses, never in the notebook."""
-    from torch import nn
-
-    critic = nn.Sequential(nn.Linear(d, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
-    critic.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
-    return critic
-
-
-def _slope_and_gap(critic, x, y, seed=0):
-    """Mean gradient norm of the critic at interpolates of x and y, and its gap E f(x) - E f(y)."""
-    g = torch.Generator().manual_seed(seed)
-    eps = torch.rand(len(x), 1, generator=g)
-    x_hat = (eps * x + (1 - eps) * y[torch.randperm(len(y), generator=g)][: len(x)]).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
-    with torch.no_grad():
-        gap = critic(x).mean() - critic(y).mean()
-    return grad.norm(dim=1).mean().item(), gap.item()
-
-
-def _exact_w1(x, y):
-    import numpy as np
-    import ot
-
-    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
-    return float(ot.emd2(a, b, ot.dist(x.numpy().astype(np.float64), y.numpy().astype(np.float64), metric="euclidean")))
 
 
 @cu.test("w1_dual", points=1)

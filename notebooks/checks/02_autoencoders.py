@@ -11,6 +11,16 @@ import torch
 import course_utils as cu
 
 
+def _linear_reconstruction(state, x):
+    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
+    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
+    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
+                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
+    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
+
+
 @cu.test("reconstruction_loss", points=1)
 def reconstruction_loss_known_values(nb):
     x = torch.tensor([[0.0, 1.0, 1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0, 1.0, 1.0]])
@@ -42,16 +52,6 @@ def principal_angles_in_3d(nb):
     B = torch.tensor([[0.5, 1.0], [0.0, math.cos(t)], [0.0, math.sin(t)]], dtype=torch.float64)
     cu.assert_close(nb.principal_angles(A, B), [0.0, t], atol=1e-6,
                     what="angles (ascending) between the xy-plane and a plane tilted by 0.3")
-
-
-def _linear_reconstruction(state, x):
-    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
-    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
-    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
-                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
-    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
-    x = torch.as_tensor(x, dtype=torch.float64)
-    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
 
 
 @cu.test("linear_ae", points=1)

@@ -11,34 +11,6 @@ import torch
 import course_utils as cu
 
 
-@cu.test("gan_losses", points=1)
-def losses_at_known_logits(nb):
-    real, fake = torch.tensor([[2.0], [-1.0]]), torch.tensor([[0.5], [0.0], [-3.0]])
-    log_d = lambda l: math.log(1 / (1 + math.exp(-l)))           # log D = log sigmoid(l)
-    log_1md = lambda l: math.log(1 - 1 / (1 + math.exp(-l)))     # log (1 - D)
-    v = (log_d(2.0) + log_d(-1.0)) / 2 + (log_1md(0.5) + log_1md(0.0) + log_1md(-3.0)) / 3
-    cu.assert_close(nb.gan_value(real, fake), v, rtol=1e-5, what="gan_value")
-    cu.assert_close(nb.discriminator_loss(real, fake), -v, rtol=1e-5, what="discriminator_loss")
-    ns = -(log_d(0.5) + log_d(0.0) + log_d(-3.0)) / 3
-    sat = (log_1md(0.5) + log_1md(0.0) + log_1md(-3.0)) / 3
-    cu.assert_close(nb.generator_loss(fake), ns, rtol=1e-5, what="non-saturating generator_loss")
-    cu.assert_close(nb.generator_loss(fake, saturating=True), sat, rtol=1e-5, what="saturating generator_loss")
-    # logits of +-30: a float32 sigmoid rounds to exactly 1 (or underflows), so log(sigmoid) gives -inf
-    real, fake = torch.tensor([[-30.0]]), torch.tensor([[30.0]])
-    cu.assert_close(nb.gan_value(real, fake), -60.0, rtol=1e-5, what="gan_value at logits of -30 (real) and 30 (fake)")
-    cu.assert_close(nb.discriminator_loss(real, fake), 60.0, rtol=1e-5, what="discriminator_loss at logits of -30 and 30")
-    cu.assert_close(nb.generator_loss(fake, saturating=True), -30.0, rtol=1e-5, what="saturating generator_loss at a logit of 30")
-
-
-@cu.test("optimal_discriminator", points=1)
-def optimal_discriminator_of_two_gaussians(nb):
-    points = (-1.0, 0.0, 0.5, 2.0, 40.0)
-    d = nb.run("result = optimal_discriminator(Normal(0.0, 1.0), Normal(1.0, 1.0), x)", x=torch.tensor(points))
-    # log N(x; 0, 1) - log N(x; 1, 1) = 1/2 - x; at x = 40 both densities underflow to 0 in float32
-    expected = [1 / (1 + math.exp(-(0.5 - x))) for x in points]
-    cu.assert_close(d, expected, rtol=1e-5, atol=1e-12, what="D* for p_data = N(0, 1), p_g = N(1, 1) at x = -1, 0, 0.5, 2, 40")
-
-
 def _discriminator_from(state, d=1):
     """The grader's own make_discriminator(d) with a trained discriminator's weights: its
     probabilities are computed here, on points the check chooses, never in the notebook."""
@@ -47,53 +19,6 @@ def _discriminator_from(state, d=1):
     D = nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
     D.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
     return D
-
-
-@cu.test("train_discriminator", points=1, timeout=120, uses=["discriminator_loss"])
-def trained_discriminator_is_close_to_optimal(nb):
-    import numpy as np
-    from scipy import stats
-
-    state = nb.run("""
-        p_data = MixtureSameFamily(Categorical(torch.tensor([0.5, 0.5])),
-                                   Normal(torch.tensor([-1.5, 1.5]), torch.tensor([0.4, 0.4])))
-        p_g = Normal(0.0, 1.2)
-        D = train_discriminator(lambda n: p_data.sample((n, 1)), lambda n: p_g.sample((n, 1)), steps=500, lr=3e-3, batch_size=512)
-        result = dict(D.state_dict())
-    """)
-    xs = np.linspace(-3, 3, 121)
-    with torch.no_grad():
-        d = torch.sigmoid(_discriminator_from(state)(torch.tensor(xs, dtype=torch.float32)[:, None])).reshape(-1).numpy()
-    pd = 0.5 * stats.norm.pdf(xs, -1.5, 0.4) + 0.5 * stats.norm.pdf(xs, 1.5, 0.4)
-    pg = stats.norm.pdf(xs, 0.0, 1.2)
-    mae = float(np.abs(d - pd / (pd + pg)).mean())
-    assert mae < 0.05, f"mean |sigmoid(D(x)) - D*(x)| on [-3, 3] is {mae:.3f}, should be below 0.05"
-
-
-@cu.test("js_from_discriminator", points=1, uses=["gan_value"])
-def js_limits(nb):
-    same = nb.run("result = js_from_discriminator(Normal(0.3, 1.5), Normal(0.3, 1.5), 1000)")
-    cu.assert_close(same, 0.0, atol=1e-5, what="JS of a distribution with itself (D* = 1/2 everywhere)")
-    apart = nb.run("result = js_from_discriminator(Normal(0.0, 1.0), Normal(40.0, 1.0), 1000)")
-    cu.assert_close(apart, math.log(2), rtol=1e-4, what="JS of two Gaussians 40 standard deviations apart")
-
-
-@cu.test("mode_metrics", points=1)
-def metrics_on_a_hand_made_sample(nb):
-    centers = cu.data.ring_centers()
-    std = 0.02
-    radial = centers / centers.norm(dim=1, keepdim=True)
-    samples = torch.cat([
-        centers[0].repeat(10, 1),                        # 10 exactly on mode 0
-        centers[3] + 2.9 * std * radial[3].repeat(5, 1),  # 5 at 2.9 std from mode 3: high quality
-        centers[5] + 3.5 * std * radial[5].repeat(5, 1),  # 5 at 3.5 std from mode 5: low quality
-        torch.zeros(5, 2),                               # 5 in the middle of the ring: low quality
-    ])
-    out = nb.mode_metrics(samples, centers, std)
-    cu.assert_close(out["counts"], [10, 0, 0, 5, 0, 0, 0, 0], what="counts")
-    assert torch.as_tensor(out["counts"]).dtype == torch.int64, f"counts should be int64, got {torch.as_tensor(out['counts']).dtype}"
-    cu.assert_int(out["modes"], 2, what="modes captured (0 and 3)")
-    cu.assert_float(out["high_quality"], 15 / 25, rtol=1e-6, what="fraction of high-quality samples")
 
 
 def _tiny_nets(seed):
@@ -142,6 +67,81 @@ def _state(module):
 def _compare(got, expected, what, rtol=1e-4, atol=1e-6):
     for k in expected:
         cu.assert_close(got[k], expected[k], rtol=rtol, atol=atol, what=f"{what} {k}")
+
+
+@cu.test("gan_losses", points=1)
+def losses_at_known_logits(nb):
+    real, fake = torch.tensor([[2.0], [-1.0]]), torch.tensor([[0.5], [0.0], [-3.0]])
+    log_d = lambda l: math.log(1 / (1 + math.exp(-l)))           # log D = log sigmoid(l)
+    log_1md = lambda l: math.log(1 - 1 / (1 + math.exp(-l)))     # log (1 - D)
+    v = (log_d(2.0) + log_d(-1.0)) / 2 + (log_1md(0.5) + log_1md(0.0) + log_1md(-3.0)) / 3
+    cu.assert_close(nb.gan_value(real, fake), v, rtol=1e-5, what="gan_value")
+    cu.assert_close(nb.discriminator_loss(real, fake), -v, rtol=1e-5, what="discriminator_loss")
+    ns = -(log_d(0.5) + log_d(0.0) + log_d(-3.0)) / 3
+    sat = (log_1md(0.5) + log_1md(0.0) + log_1md(-3.0)) / 3
+    cu.assert_close(nb.generator_loss(fake), ns, rtol=1e-5, what="non-saturating generator_loss")
+    cu.assert_close(nb.generator_loss(fake, saturating=True), sat, rtol=1e-5, what="saturating generator_loss")
+    # logits of +-30: a float32 sigmoid rounds to exactly 1 (or underflows), so log(sigmoid) gives -inf
+    real, fake = torch.tensor([[-30.0]]), torch.tensor([[30.0]])
+    cu.assert_close(nb.gan_value(real, fake), -60.0, rtol=1e-5, what="gan_value at logits of -30 (real) and 30 (fake)")
+    cu.assert_close(nb.discriminator_loss(real, fake), 60.0, rtol=1e-5, what="discriminator_loss at logits of -30 and 30")
+    cu.assert_close(nb.generator_loss(fake, saturating=True), -30.0, rtol=1e-5, what="saturating generator_loss at a logit of 30")
+
+
+@cu.test("optimal_discriminator", points=1)
+def optimal_discriminator_of_two_gaussians(nb):
+    points = (-1.0, 0.0, 0.5, 2.0, 40.0)
+    d = nb.run("result = optimal_discriminator(Normal(0.0, 1.0), Normal(1.0, 1.0), x)", x=torch.tensor(points))
+    # log N(x; 0, 1) - log N(x; 1, 1) = 1/2 - x; at x = 40 both densities underflow to 0 in float32
+    expected = [1 / (1 + math.exp(-(0.5 - x))) for x in points]
+    cu.assert_close(d, expected, rtol=1e-5, atol=1e-12, what="D* for p_data = N(0, 1), p_g = N(1, 1) at x = -1, 0, 0.5, 2, 40")
+
+
+@cu.test("train_discriminator", points=1, timeout=120, uses=["discriminator_loss"])
+def trained_discriminator_is_close_to_optimal(nb):
+    import numpy as np
+    from scipy import stats
+
+    state = nb.run("""
+        p_data = MixtureSameFamily(Categorical(torch.tensor([0.5, 0.5])),
+                                   Normal(torch.tensor([-1.5, 1.5]), torch.tensor([0.4, 0.4])))
+        p_g = Normal(0.0, 1.2)
+        D = train_discriminator(lambda n: p_data.sample((n, 1)), lambda n: p_g.sample((n, 1)), steps=500, lr=3e-3, batch_size=512)
+        result = dict(D.state_dict())
+    """)
+    xs = np.linspace(-3, 3, 121)
+    with torch.no_grad():
+        d = torch.sigmoid(_discriminator_from(state)(torch.tensor(xs, dtype=torch.float32)[:, None])).reshape(-1).numpy()
+    pd = 0.5 * stats.norm.pdf(xs, -1.5, 0.4) + 0.5 * stats.norm.pdf(xs, 1.5, 0.4)
+    pg = stats.norm.pdf(xs, 0.0, 1.2)
+    mae = float(np.abs(d - pd / (pd + pg)).mean())
+    assert mae < 0.05, f"mean |sigmoid(D(x)) - D*(x)| on [-3, 3] is {mae:.3f}, should be below 0.05"
+
+
+@cu.test("js_from_discriminator", points=1, uses=["gan_value"])
+def js_limits(nb):
+    same = nb.run("result = js_from_discriminator(Normal(0.3, 1.5), Normal(0.3, 1.5), 1000)")
+    cu.assert_close(same, 0.0, atol=1e-5, what="JS of a distribution with itself (D* = 1/2 everywhere)")
+    apart = nb.run("result = js_from_discriminator(Normal(0.0, 1.0), Normal(40.0, 1.0), 1000)")
+    cu.assert_close(apart, math.log(2), rtol=1e-4, what="JS of two Gaussians 40 standard deviations apart")
+
+
+@cu.test("mode_metrics", points=1)
+def metrics_on_a_hand_made_sample(nb):
+    centers = cu.data.ring_centers()
+    std = 0.02
+    radial = centers / centers.norm(dim=1, keepdim=True)
+    samples = torch.cat([
+        centers[0].repeat(10, 1),                        # 10 exactly on mode 0
+        centers[3] + 2.9 * std * radial[3].repeat(5, 1),  # 5 at 2.9 std from mode 3: high quality
+        centers[5] + 3.5 * std * radial[5].repeat(5, 1),  # 5 at 3.5 std from mode 5: low quality
+        torch.zeros(5, 2),                               # 5 in the middle of the ring: low quality
+    ])
+    out = nb.mode_metrics(samples, centers, std)
+    cu.assert_close(out["counts"], [10, 0, 0, 5, 0, 0, 0, 0], what="counts")
+    assert torch.as_tensor(out["counts"]).dtype == torch.int64, f"counts should be int64, got {torch.as_tensor(out['counts']).dtype}"
+    cu.assert_int(out["modes"], 2, what="modes captured (0 and 3)")
+    cu.assert_float(out["high_quality"], 15 / 25, rtol=1e-6, what="fraction of high-quality samples")
 
 
 @cu.test("gan_step", points=1, uses=["discriminator_loss", "generator_loss"])

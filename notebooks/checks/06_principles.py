@@ -11,6 +11,37 @@ import torch
 import course_utils as cu
 
 
+def _paths(masks):
+    """Number of paths from every input (columns) to every output (rows) through the masks."""
+    total = masks[0].double()
+    for m in masks[1:]:
+        total = m.double() @ total
+    return total
+
+
+_MADE_PROBE = """
+model = MADE(D, hidden, ordering, n_classes, seed)
+with torch.no_grad():
+    c = classes if n_classes else None
+    outs = [model(x, c)] + [model(x + 2.0 * torch.eye(D)[j], c) for j in range(D)]
+    if n_classes:
+        outs.append(model(x, (classes + 1) % n_classes))
+result = torch.stack(outs)
+"""
+
+
+_TOY_MASKED = """
+class ToyMasked:
+    # logit_i = b_i + sum_j W_ij [token_j == 1]: a hidden token (MASK) contributes nothing
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+    def __call__(self, tokens):
+        return (tokens == 1).float() @ self.W.T + self.b
+
+result = pseudo_log_likelihood(ToyMasked(W, b), x)
+"""
+
+
 @cu.test("infonce", points=1)
 def infonce_small_critics_and_the_ceiling(nb):
     s = torch.tensor([[2.0, 0.0], [1.0, 1.0]])
@@ -52,14 +83,6 @@ def log_prob_by_hand(nb):
     cu.assert_close(sure, [0.0, -60.0], rtol=1e-4, atol=1e-4, what="log p(x) for logits +-30 (right, then wrong): use the logits")
 
 
-def _paths(masks):
-    """Number of paths from every input (columns) to every output (rows) through the masks."""
-    total = masks[0].double()
-    for m in masks[1:]:
-        total = m.double() @ total
-    return total
-
-
 def _allowed(ordering, n_classes=0):
     """allowed[i, j]: output i may depend on input j (pixels before i in the ordering; every class input)."""
     D = len(ordering)
@@ -84,17 +107,6 @@ def made_masks_connect_exactly_the_earlier_pixels(nb):
         assert torch.equal(connected, _allowed(ordering, n_classes)), (
             f"ordering {ordering.tolist()}, {n_classes} class inputs: outputs see {connected.int().tolist()}, expected "
             f"{_allowed(ordering, n_classes).int().tolist()} (every earlier pixel, and every class input)")
-
-
-_MADE_PROBE = """
-model = MADE(D, hidden, ordering, n_classes, seed)
-with torch.no_grad():
-    c = classes if n_classes else None
-    outs = [model(x, c)] + [model(x + 2.0 * torch.eye(D)[j], c) for j in range(D)]
-    if n_classes:
-        outs.append(model(x, (classes + 1) % n_classes))
-result = torch.stack(outs)
-"""
 
 
 def _dependence(outs, D):
@@ -204,18 +216,6 @@ def masking_hides_exactly_k_pixels_per_row(nb):
     expected = -(ls(2.0) + ls(-1.0) + ls(-0.5)) / 3
     cu.assert_close(nb.masked_bce(logits, target, keep), expected, rtol=1e-5,
                     what="masked_bce: the mean over the 3 hidden positions only (the visible ones are not predicted)")
-
-
-_TOY_MASKED = """
-class ToyMasked:
-    # logit_i = b_i + sum_j W_ij [token_j == 1]: a hidden token (MASK) contributes nothing
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-    def __call__(self, tokens):
-        return (tokens == 1).float() @ self.W.T + self.b
-
-result = pseudo_log_likelihood(ToyMasked(W, b), x)
-"""
 
 
 @cu.test("pseudo_log_likelihood", points=2, uses=["bernoulli_log_prob"])

@@ -11,6 +11,35 @@ import torch
 import course_utils as cu
 
 
+def _critic_from(state, d=2):
+    """The grader's own copy of make_critic(d), with a trained critic's weights: slopes and gaps
+    are measured here, on points the check chooses, never in the notebook."""
+    from torch import nn
+
+    critic = nn.Sequential(nn.Linear(d, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
+    critic.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    return critic
+
+
+def _slope_and_gap(critic, x, y, seed=0):
+    """Mean gradient norm of the critic at interpolates of x and y, and its gap E f(x) - E f(y)."""
+    g = torch.Generator().manual_seed(seed)
+    eps = torch.rand(len(x), 1, generator=g)
+    x_hat = (eps * x + (1 - eps) * y[torch.randperm(len(y), generator=g)][: len(x)]).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+    with torch.no_grad():
+        gap = critic(x).mean() - critic(y).mean()
+    return grad.norm(dim=1).mean().item(), gap.item()
+
+
+def _exact_w1(x, y):
+    import numpy as np
+    import ot
+
+    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
+    return float(ot.emd2(a, b, ot.dist(x.numpy().astype(np.float64), y.numpy().astype(np.float64), metric="euclidean")))
+
+
 @cu.test("kl_normal", points=2, hint="Is your formula KL(p || q) with p = N(mu1, sigma1^2), and does it work "
          "elementwise on tensors of any shape?")
 def kl_normal_matches_torch_distributions(nb):
@@ -204,35 +233,6 @@ def penalty_at_interpolates_in_3d(nb):
     norms = np.linalg.norm(eps * x.numpy()[None] + (1 - eps) * y.numpy()[None], axis=2)
     expected = np.trapezoid(((norms - 1) ** 2).mean(axis=1), dx=1 / 400)
     cu.assert_close(value, expected, rtol=0.05, what="penalty of f(z) = ||z||^2/2 between two 3-D clusters")
-
-
-def _critic_from(state, d=2):
-    """The grader's own copy of make_critic(d), with a trained critic's weights: slopes and gaps
-    are measured here, on points the check chooses, never in the notebook."""
-    from torch import nn
-
-    critic = nn.Sequential(nn.Linear(d, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1))
-    critic.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
-    return critic
-
-
-def _slope_and_gap(critic, x, y, seed=0):
-    """Mean gradient norm of the critic at interpolates of x and y, and its gap E f(x) - E f(y)."""
-    g = torch.Generator().manual_seed(seed)
-    eps = torch.rand(len(x), 1, generator=g)
-    x_hat = (eps * x + (1 - eps) * y[torch.randperm(len(y), generator=g)][: len(x)]).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
-    with torch.no_grad():
-        gap = critic(x).mean() - critic(y).mean()
-    return grad.norm(dim=1).mean().item(), gap.item()
-
-
-def _exact_w1(x, y):
-    import numpy as np
-    import ot
-
-    a, b = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))
-    return float(ot.emd2(a, b, ot.dist(x.numpy().astype(np.float64), y.numpy().astype(np.float64), metric="euclidean")))
 
 
 @cu.test("w1_dual", points=2, timeout=120, uses=["gradient_penalty"],

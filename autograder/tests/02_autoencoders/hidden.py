@@ -11,6 +11,16 @@ import torch
 import course_utils as cu
 
 
+def _linear_reconstruction(state, x):
+    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
+    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
+    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
+                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
+    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
+    x = torch.as_tensor(x, dtype=torch.float64)
+    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
+
+
 @cu.test("reconstruction_loss", points=2, hint="Is your loss summed over every dimension of an example and "
          "averaged over the batch, for any shape of batch?")
 def reconstruction_loss_reductions_over_shapes(nb):
@@ -83,16 +93,6 @@ def principal_angles_match_scipy(nb):
     A = rng.normal(size=(8, 3))
     got = nb.principal_angles(torch.tensor(A), torch.tensor(A @ rng.normal(size=(3, 3))))
     cu.assert_close(got, np.zeros(3), atol=1e-5, what="angles between a subspace and itself (another basis)")
-
-
-def _linear_reconstruction(state, x):
-    """decoder(encoder(x)) computed here, from the weights of a LinearAutoencoder (its state_dict)."""
-    keys = {"encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"}
-    assert keys <= set(state), ("LinearAutoencoder needs attributes encoder = nn.Linear(D, k) and "
-                                f"decoder = nn.Linear(k, D); its parameters are {sorted(state)}")
-    w = {k: torch.as_tensor(state[k], dtype=torch.float64) for k in keys}
-    x = torch.as_tensor(x, dtype=torch.float64)
-    return (x @ w["encoder.weight"].T + w["encoder.bias"]) @ w["decoder.weight"].T + w["decoder.bias"]
 
 
 @cu.test("linear_ae", points=3, timeout=90, uses=["reconstruction_loss"],

@@ -11,6 +11,32 @@ import torch
 import course_utils as cu
 
 
+_LINEAR_GAUSSIAN_CODE = """
+class LinearGaussian:
+    # z ~ N(0, I), x | z ~ N(W z + b, sigma^2 I) with W^T W diagonal; encode returns q (exact, or shifted)
+    def __init__(self, W, b, sigma, shift=0.0, log_scale=0.0):
+        self.W, self.b, self.sigma, self.shift, self.log_scale = W, b, sigma, shift, log_scale
+
+    def encode(self, x):
+        S = 1 / (1 + (self.W ** 2).sum(0) / self.sigma ** 2)          # diagonal posterior covariance
+        mean = (x - self.b) @ self.W * S / self.sigma ** 2
+        return mean + self.shift, torch.log(S).expand_as(mean) + self.log_scale
+
+    def log_likelihood(self, x, z):
+        return torch.distributions.Normal(z @ self.W.T + self.b, self.sigma).log_prob(x).sum(-1)
+"""
+
+
+def _orthogonal_model(D, k, seed):
+    g = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(D, k, generator=g, dtype=torch.float64))
+    W = q * (torch.rand(k, generator=g, dtype=torch.float64) * 2 + 0.5)
+    b = torch.randn(D, generator=g, dtype=torch.float64)
+    x = torch.randn(50, D, generator=g, dtype=torch.float64) * 1.5 + b
+    log_px = MultivariateNormal(b, W @ W.T + 0.25 * torch.eye(D, dtype=torch.float64)).log_prob(x)
+    return W, b, x, log_px
+
+
 from torch.distributions import kl_divergence, MultivariateNormal, Normal
 
 
@@ -251,31 +277,6 @@ def vae_forward_is_reparameterised(nb):
 
 
 from torch.distributions import kl_divergence, MultivariateNormal, Normal
-
-_LINEAR_GAUSSIAN_CODE = """
-class LinearGaussian:
-    # z ~ N(0, I), x | z ~ N(W z + b, sigma^2 I) with W^T W diagonal; encode returns q (exact, or shifted)
-    def __init__(self, W, b, sigma, shift=0.0, log_scale=0.0):
-        self.W, self.b, self.sigma, self.shift, self.log_scale = W, b, sigma, shift, log_scale
-
-    def encode(self, x):
-        S = 1 / (1 + (self.W ** 2).sum(0) / self.sigma ** 2)          # diagonal posterior covariance
-        mean = (x - self.b) @ self.W * S / self.sigma ** 2
-        return mean + self.shift, torch.log(S).expand_as(mean) + self.log_scale
-
-    def log_likelihood(self, x, codes):
-        return torch.distributions.Normal(codes @ self.W.T + self.b, self.sigma).log_prob(x).sum(-1)
-"""
-
-
-def _orthogonal_model(D, k, seed):
-    g = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(D, k, generator=g, dtype=torch.float64))
-    W = q * (torch.rand(k, generator=g, dtype=torch.float64) * 2 + 0.5)
-    b = torch.randn(D, generator=g, dtype=torch.float64)
-    x = torch.randn(50, D, generator=g, dtype=torch.float64) * 1.5 + b
-    log_px = MultivariateNormal(b, W @ W.T + 0.25 * torch.eye(D, dtype=torch.float64)).log_prob(x)
-    return W, b, x, log_px
 
 
 @cu.test("iwae_bound", points=3, hint="Does your bound start at the ELBO for k = 1, increase with k and approach "

@@ -11,6 +11,64 @@ import torch
 import course_utils as cu
 
 
+def _discriminator_from(state, d=1):
+    """The grader's own make_discriminator(d) with a trained discriminator's weights: its
+    probabilities are computed here, on points the check chooses, never in the notebook."""
+    from torch import nn
+
+    D = nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    D.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
+    return D
+
+
+def _tiny_nets(seed):
+    """Weights of a tiny generator (3 -> 8 -> 2) and discriminator (2 -> 8 -> 1) for the checks."""
+    g = torch.Generator().manual_seed(seed)
+    shapes = {"G": [(8, 3), (8,), (2, 8), (2,)], "D": [(8, 2), (8,), (1, 8), (1,)]}
+    names = ["0.weight", "0.bias", "2.weight", "2.bias"]
+    return {net: {n: torch.randn(*s, generator=g) * 0.7 for n, s in zip(names, shp)} for net, shp in shapes.items()}
+
+
+TINY_NETS = """
+G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+G.load_state_dict(weights["G"])
+D.load_state_dict(weights["D"])
+"""
+
+
+def _build_tiny(weights):
+    import torch.nn as nn
+
+    G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
+    D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    G.load_state_dict(weights["G"])
+    D.load_state_dict(weights["D"])
+    return G, D
+
+
+def _bce(logits, target):
+    from torch.nn import functional as F
+
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(target)))
+
+
+def _sgd(module, loss, lr):
+    grads = torch.autograd.grad(loss, list(module.parameters()))
+    with torch.no_grad():
+        for p, g in zip(module.parameters(), grads):
+            p -= lr * g
+
+
+def _state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _compare(got, expected, what, rtol=1e-4, atol=1e-6):
+    for k in expected:
+        cu.assert_close(got[k], expected[k], rtol=rtol, atol=atol, what=f"{what} {k}")
+
+
 @cu.test("gan_losses", points=2, hint="Do your losses match the binary cross-entropy (means over the batch) for "
          "batches of different sizes, of shape (n, 1) or (n,)?")
 def losses_match_binary_cross_entropy(nb):
@@ -104,16 +162,6 @@ def optimal_discriminator_is_finite_in_the_tails(nb):
     ld = stats.multivariate_normal([0, 0], np.eye(2)).logpdf(pts)
     lg = stats.multivariate_normal([3, 0], 0.25 * np.eye(2)).logpdf(pts)
     cu.assert_close(two_d, 1 / (1 + np.exp(lg - ld)), rtol=1e-4, atol=1e-9, what="D* in 2-D")
-
-
-def _discriminator_from(state, d=1):
-    """The grader's own make_discriminator(d) with a trained discriminator's weights: its
-    probabilities are computed here, on points the check chooses, never in the notebook."""
-    from torch import nn
-
-    D = nn.Sequential(nn.Linear(d, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
-    D.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
-    return D
 
 
 @cu.test("train_discriminator", points=2, timeout=120, uses=["discriminator_loss"],
@@ -231,62 +279,15 @@ def metrics_of_collapsed_and_empty_generators(nb):
     cu.assert_close(out["counts"], torch.zeros(25), what="counts when no sample is high quality")
 
 
-def _tiny_weights(seed):
-    g = torch.Generator().manual_seed(seed)
-    shapes = {"G": [(8, 3), (8,), (2, 8), (2,)], "D": [(8, 2), (8,), (1, 8), (1,)]}
-    names = ["0.weight", "0.bias", "2.weight", "2.bias"]
-    return {net: {n: torch.randn(*s, generator=g) * 0.7 for n, s in zip(names, shp)} for net, shp in shapes.items()}
-
-
-BUILD_NETS = """
-G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
-D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-G.load_state_dict(weights["G"])
-D.load_state_dict(weights["D"])
-"""
-
-
-def _build_tiny(weights):
-    import torch.nn as nn
-
-    G = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2))
-    D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
-    G.load_state_dict(weights["G"])
-    D.load_state_dict(weights["D"])
-    return G, D
-
-
-def _bce(logits, target):
-    from torch.nn import functional as F
-
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(target)))
-
-
-def _sgd(module, loss, lr):
-    grads = torch.autograd.grad(loss, list(module.parameters()))
-    with torch.no_grad():
-        for p, g in zip(module.parameters(), grads):
-            p -= lr * g
-
-
-def _state(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def _compare(got, expected, what, rtol=1e-4, atol=1e-6):
-    for k in expected:
-        cu.assert_close(got[k], expected[k], rtol=rtol, atol=atol, what=f"{what} {k}")
-
-
 @cu.test("gan_step", points=2, uses=["discriminator_loss", "generator_loss"],
          hint="Does your step match the reference with the saturating loss too, other batch sizes, and two "
               "steps in a row (gradients cleared before each optimiser step)?")
 def gan_step_matches_a_reference_step(nb):
     for seed, sat in ((10, False), (11, True)):
-        weights = _tiny_weights(seed)
+        weights = _tiny_nets(seed)
         g = torch.Generator().manual_seed(seed + 100)
         real, z = torch.randn(32, 2, generator=g) * 0.5 + 1, torch.randn(24, 3, generator=g)
-        got = nb.run(BUILD_NETS + """
+        got = nb.run(TINY_NETS + """
 opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.2), torch.optim.SGD(D.parameters(), lr=0.3)
 losses = gan_step(G, D, opt_g, opt_d, real, z, saturating=sat)
 result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())}
@@ -304,10 +305,10 @@ result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())
         cu.assert_close(got["losses"]["loss_g"], loss_g.item(), rtol=1e-4, what=f"{what}: loss_g")
         cu.assert_close(got["losses"]["loss_d"], loss_d.item(), rtol=1e-4, what=f"{what}: loss_d")
     # two steps in a row with the same optimisers: each step clears the gradients the other left behind
-    weights = _tiny_weights(12)
+    weights = _tiny_nets(12)
     g = torch.Generator().manual_seed(112)
     batches = [(torch.randn(16, 2, generator=g) + 1, torch.randn(16, 3, generator=g)) for _ in range(2)]
-    got = nb.run(BUILD_NETS + """
+    got = nb.run(TINY_NETS + """
 opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.2), torch.optim.SGD(D.parameters(), lr=0.3)
 for real, z in batches:
     gan_step(G, D, opt_g, opt_d, real, z)
@@ -349,10 +350,10 @@ def unrolled_step_matches_a_reference_with_sgd(nb):
     import copy
 
     for seed, k in ((20, 0), (21, 1), (22, 5)):
-        weights = _tiny_weights(seed)
+        weights = _tiny_nets(seed)
         g = torch.Generator().manual_seed(seed + 100)
         reals, z = [torch.randn(20, 2, generator=g) * 0.5 + 1 for _ in range(k + 1)], torch.randn(20, 3, generator=g)
-        got = nb.run(BUILD_NETS + """
+        got = nb.run(TINY_NETS + """
 losses = unrolled_gan_step(G, D, torch.optim.SGD(G.parameters(), lr=0.2), torch.optim.SGD(D.parameters(), lr=0.5), reals, z)
 result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())}
 """, weights=weights, reals=reals, z=z)
@@ -367,11 +368,11 @@ result = {"losses": losses, "G": dict(G.state_dict()), "D": dict(D.state_dict())
          hint="After several unrolled steps with Adam, are the discriminator and its optimiser's moments "
               "exactly as if only the real updates had happened?")
 def unrolled_step_restores_adam_state(nb):
-    weights = _tiny_weights(30)
+    weights = _tiny_nets(30)
     g = torch.Generator().manual_seed(31)
     batches = [[torch.randn(16, 2, generator=g) + 1 for _ in range(4)] for _ in range(2)]
     zs = [torch.randn(16, 3, generator=g) for _ in range(2)]
-    got = nb.run(BUILD_NETS + """
+    got = nb.run(TINY_NETS + """
 opt_g = torch.optim.SGD(G.parameters(), lr=0.05)
 opt_d = torch.optim.Adam(D.parameters(), lr=0.01, betas=(0.5, 0.9))
 for batch_list, noise in zip(batches, zs):
@@ -455,12 +456,12 @@ def gradient_penalty_step_matches_a_reference(nb):
     import torch.nn as nn
 
     for seed, n_critic in ((40, 5), (41, 2)):
-        weights = _tiny_weights(seed)
+        weights = _tiny_nets(seed)
         g = torch.Generator().manual_seed(seed + 100)
         reals = [torch.randn(24, 2, generator=g) + 1 for _ in range(n_critic)]
         zs = [torch.randn(24, 3, generator=g) for _ in range(n_critic + 1)]
         w0 = torch.tensor([[0.8, -0.9]])
-        got = nb.run(BUILD_NETS + """
+        got = nb.run(TINY_NETS + """
 critic = nn.Linear(2, 1)
 with torch.no_grad():
     critic.weight.copy_(w0)
@@ -490,12 +491,12 @@ result = {"w": critic.weight.detach().clone(), "G": dict(G.state_dict()), "losse
 @cu.test("wgan_step", points=1, hint="Does clipping follow every critic step, for another optimiser, clip value "
          "and critic?")
 def clipping_step_matches_a_reference(nb):
-    weights = _tiny_weights(50)
+    weights = _tiny_nets(50)
     g = torch.Generator().manual_seed(150)
     reals = [torch.randn(16, 2, generator=g) + 1 for _ in range(4)]
     zs = [torch.randn(16, 3, generator=g) for _ in range(5)]
-    critic_w = _tiny_weights(51)["D"]
-    got = nb.run(BUILD_NETS + """
+    critic_w = _tiny_nets(51)["D"]
+    got = nb.run(TINY_NETS + """
 D.load_state_dict(critic_w)
 wgan_step(G, D, torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.2),
           reals, zs, mode="clip", clip=0.3)

@@ -11,6 +11,37 @@ import torch
 import course_utils as cu
 
 
+def _paths(masks):
+    """Number of paths from every input (columns) to every output (rows) through the masks."""
+    total = masks[0].double()
+    for m in masks[1:]:
+        total = m.double() @ total
+    return total
+
+
+_MADE_PROBE = """
+model = MADE(D, hidden, ordering, n_classes, seed)
+with torch.no_grad():
+    c = classes if n_classes else None
+    outs = [model(x, c)] + [model(x + 2.0 * torch.eye(D)[j], c) for j in range(D)]
+    if n_classes:
+        outs.append(model(x, (classes + 1) % n_classes))
+result = torch.stack(outs)
+"""
+
+
+_TOY_MASKED = """
+class ToyMasked:
+    # logit_i = b_i + sum_j W_ij [token_j == 1]: a hidden token (MASK) contributes nothing
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+    def __call__(self, tokens):
+        return (tokens == 1).float() @ self.W.T + self.b
+
+result = pseudo_log_likelihood(ToyMasked(W, b), x)
+"""
+
+
 def _reference_infonce(s):
     from scipy.special import logsumexp
 
@@ -94,14 +125,6 @@ def log_prob_matches_torch_distributions(nb):
     cu.assert_close(extreme, [-400.0], rtol=1e-5, what="log p(x) with logits of magnitude 200")
 
 
-def _paths(masks):
-    """Number of paths from every input (columns) to every output (rows) through the masks."""
-    total = masks[0].double()
-    for m in masks[1:]:
-        total = m.double() @ total
-    return total
-
-
 def _generation_step(ordering):
     step = torch.empty(len(ordering), dtype=torch.long)
     step[ordering] = torch.arange(len(ordering))
@@ -137,16 +160,6 @@ def made_masks_follow_degrees_and_the_seed(nb):
     assert all(torch.equal(x, y) for x, y in zip(a, b)), "the same seed must give the same masks"
     assert not all(torch.equal(x, y) for x, y in zip(a, c)), "another seed should draw other hidden degrees"
 
-
-_MADE_PROBE = """
-model = MADE(D, hidden, ordering, n_classes, seed)
-with torch.no_grad():
-    c = classes if n_classes else None
-    outs = [model(x, c)] + [model(x + 2.0 * torch.eye(D)[j], c) for j in range(D)]
-    if n_classes:
-        outs.append(model(x, (classes + 1) % n_classes))
-result = torch.stack(outs)
-"""
 
 _MADE_ALL_INPUTS = """
 model = MADE(D, hidden, ordering, n_classes, 1)
@@ -385,18 +398,6 @@ def masked_bce_matches_the_definition(nb):
         l, v = logits[hidden].double(), x[hidden].double()
         expected = float((torch.nn.functional.softplus(l) - v * l).mean())
         cu.assert_close(nb.masked_bce(logits, x, hidden), expected, rtol=1e-5, what=f"masked_bce on a ({n}, {d}) batch")
-
-
-_TOY_MASKED = """
-class ToyMasked:
-    # logit_i = b_i + sum_j W_ij [token_j == 1]: a hidden token (MASK) contributes nothing
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-    def __call__(self, tokens):
-        return (tokens == 1).float() @ self.W.T + self.b
-
-result = pseudo_log_likelihood(ToyMasked(W, b), x)
-"""
 
 
 @cu.test("pseudo_log_likelihood", points=2, uses=["bernoulli_log_prob"], hint="each pixel is predicted by the model with that pixel alone hidden, and the log-probabilities of the true values are summed over the pixels")
