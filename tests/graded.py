@@ -14,9 +14,22 @@ def graded_class(graded_classes, tmp_path_factory, assignment):
     return base / "submissions", base / "out"
 
 
+def batch_of(assignment):
+    """{mutant name: the student of the generated class that carries it (its batch)}. Computed
+    once per assignment: ``mutants.batches`` reads the notebook and the tests (0.4 s), and the
+    suite asks for every mutant of every class several times."""
+    if assignment not in _BATCH_OF:
+        _BATCH_OF[assignment] = {m.name: f"batch-{k + 1}"
+                                 for k, group in enumerate(mutants.batches(assignment)) for m in group}
+    return _BATCH_OF[assignment]
+
+
+_BATCH_OF = {}
+
+
 def student_of(assignment, mutant):
     """The student of the generated class that carries the mutant named ``mutant`` (its batch)."""
-    for k, group in enumerate(mutants.batches(assignment)):
-        if any(m.name == mutant for m in group):
-            return f"batch-{k + 1}"
-    raise KeyError(f"{assignment} has no mutant {mutant!r}")
+    try:
+        return batch_of(assignment)[mutant]
+    except KeyError:
+        raise KeyError(f"{assignment} has no mutant {mutant!r}") from None

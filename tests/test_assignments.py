@@ -18,7 +18,7 @@ import torch
 
 from autograder import demo, grade, mutants, nbload, paths
 from autograder.grade import report
-from graded import graded_class, student_of
+from graded import batch_of, graded_class
 
 ASSIGNMENTS = paths.assignments()
 MIN_MUTANTS = {"01_divergences": 8, "06_principles": 15}
@@ -35,7 +35,7 @@ class Graded:
     def __init__(self, graded_classes, tmp_path_factory, assignment):
         _, self.out = graded_class(graded_classes, tmp_path_factory, assignment)
         self.rows = graded_classes(assignment)
-        self.batch_of = {m.name: student_of(assignment, m.name) for m in mutants.load(assignment)}
+        self.batch_of = batch_of(assignment)
 
     def student_rows(self, student):
         return [r for (s, _), r in self.rows.items() if s == student]
@@ -51,7 +51,14 @@ class Graded:
 @pytest.fixture(scope="session")
 def graded(graded_classes, tmp_path_factory):
     """{assignment: Graded}, built on conftest's classes (each graded once per test session)."""
-    return lambda assignment: Graded(graded_classes, tmp_path_factory, assignment)
+    built = {}
+
+    def get(assignment):
+        if assignment not in built:
+            built[assignment] = Graded(graded_classes, tmp_path_factory, assignment)
+        return built[assignment]
+
+    return get
 
 
 @pytest.mark.notebook
